@@ -151,18 +151,28 @@ class LoadedModel:
         return torch.float32
 
     def _save_cache(self, model, cache: Path) -> None:
-        tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+        """Write the de-quantised weights as a plain safetensors folder for the next load."""
+        import shutil
+
+        tmp = cache.with_name(f"{cache.name}.tmp{os.getpid()}")
+        quantizer = getattr(model, "hf_quantizer", None)
+        quant_config = getattr(model.config, "quantization_config", None)
         try:
+            # The weights are plain tensors now; the GGUF "quantizer" only marks their origin.
+            model.hf_quantizer = None
+            if quant_config is not None:
+                del model.config.quantization_config
             model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
-            os.replace(tmp, cache) if not cache.exists() else None
-        except OSError as exc:  # a read-only home, a race with another process: not fatal
+            if not cache.exists():
+                os.replace(tmp, cache)
+        except (OSError, ValueError) as exc:  # read-only home, a race: loading still works
             logger.warning("Could not cache the de-quantised model in %s: %s", cache, exc)
         finally:
-            if tmp.exists():
-                import shutil
-
-                shutil.rmtree(tmp, ignore_errors=True)
+            model.hf_quantizer = quantizer
+            if quant_config is not None:
+                model.config.quantization_config = quant_config
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 _models: dict[tuple, LoadedModel] = {}

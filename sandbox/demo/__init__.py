@@ -1,0 +1,1 @@
+"""Demo data for the sandbox shop: an invented catalogue, shoppers and their activity."""

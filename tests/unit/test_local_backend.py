@@ -1,0 +1,130 @@
+"""The local transformers backend on the real SmolLM2-135M-Instruct GGUF."""
+
+import pytest
+
+from oscar_gpt.llm import BadRequest
+from oscar_gpt.llm.local import (
+    DEFAULT_GGUF_FILE,
+    ModelSource,
+    default_gguf_path,
+    resolve_model_source,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def ask(text):
+    return [{"role": "user", "content": text}]
+
+
+def test_default_model_is_the_gguf_from_the_wheel():
+    path = default_gguf_path()
+    assert path is not None and path.name == DEFAULT_GGUF_FILE and path.stat().st_size > 10**7
+    assert resolve_model_source(None) == ModelSource(str(path.parent), DEFAULT_GGUF_FILE)
+    assert resolve_model_source(str(path)) == ModelSource(str(path.parent), DEFAULT_GGUF_FILE)
+
+
+def test_missing_model_paths_are_configuration_errors(tmp_path):
+    from oscar_gpt.llm import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="GGUF file not found"):
+        resolve_model_source(str(tmp_path / "nope.gguf"))
+    with pytest.raises(ConfigurationError, match="Model folder not found"):
+        resolve_model_source(str(tmp_path / "missing-folder") + "/")
+    # anything else is a hub id, passed through untouched
+    assert resolve_model_source("HuggingFaceTB/SmolLM2-360M-Instruct").gguf_file is None
+
+
+def test_completion_from_a_chat_prompt(local_backend):
+    completion = local_backend.complete(
+        [
+            {"role": "system", "content": "You are a helpful shop assistant."},
+            {"role": "user", "content": "Describe a pair of wireless headphones in one sentence."},
+        ],
+        max_tokens=20,
+    )
+    assert completion.text.strip()
+    assert completion.completion_tokens > 0
+    assert completion.prompt_tokens > 10  # the chat template wraps the messages
+    assert completion.model == "SmolLM2-135M-Instruct.Q4_1"
+    assert completion.finish_reason in {"stop", "length"}
+    assert completion.extra["device"] == "cpu"
+
+
+def test_max_tokens_bounds_the_answer(local_backend):
+    completion = local_backend.complete(ask("Write a long essay about coffee."), max_tokens=5)
+    assert completion.completion_tokens <= 5
+    assert completion.finish_reason == "length"
+
+
+def test_greedy_generation_is_reproducible(local_backend):
+    messages = ask("Name a colour.")
+    first = local_backend.complete(messages, max_tokens=8)
+    second = local_backend.complete(messages, max_tokens=8)
+    assert first.text == second.text
+
+
+def test_seeded_sampling_is_reproducible(local_backend):
+    messages = ask("Invent a name for a coffee machine.")
+    runs = [
+        local_backend.complete(messages, max_tokens=12, temperature=1.0, seed=7).text
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+
+
+def test_batch_returns_one_answer_per_conversation_in_order(local_backend):
+    # Prompts of different token lengths: the batch is sorted by length internally and must
+    # come back in the order asked.
+    words = ["hippopotamus", "banana", "umbrella", "giraffe", "toaster", "laptop"]
+    conversations = [ask(f"Say the word {word}.") for word in words]
+    completions = local_backend.complete_batch(conversations, max_tokens=8, batch_size=4)
+    assert len(completions) == len(conversations)
+    for word, completion in zip(words, completions, strict=True):
+        assert word in completion.text.lower(), (word, completion.text)
+
+
+def test_batched_matches_unbatched_greedy(local_backend):
+    conversations = [ask("Say hello."), ask("What is a laptop? Answer in one short sentence.")]
+    batched = local_backend.complete_batch(conversations, max_tokens=10)
+    single = [local_backend.complete(c, max_tokens=10) for c in conversations]
+    assert [c.completion_tokens for c in batched] == [c.completion_tokens for c in single]
+    assert [c.text for c in batched] == [c.text for c in single]
+
+
+def test_stream_yields_deltas_that_add_up_to_the_completion(local_backend):
+    messages = ask("Describe running shoes in one sentence.")
+    chunks = list(local_backend.stream(messages, max_tokens=16))
+    deltas = [c.delta for c in chunks if c.delta]
+    assert len(deltas) >= 3
+    final = chunks[-1]
+    assert final.delta == "" and final.completion_tokens and final.prompt_tokens
+    full = local_backend.complete(messages, max_tokens=16)
+    assert "".join(deltas).strip() == full.text
+    assert final.completion_tokens == full.completion_tokens
+
+
+def test_empty_conversation_is_a_bad_request(local_backend):
+    with pytest.raises(BadRequest):
+        local_backend.complete([])
+
+
+def test_model_is_loaded_once_per_process(local_backend):
+    from oscar_gpt.llm.local import TransformersBackend
+
+    other_alias = TransformersBackend("another", {})
+    assert other_alias.loaded is local_backend.loaded
+
+
+def test_embeddings(embedder):
+    vectors = embedder.embed(
+        [
+            "Wireless noise-cancelling headphones with 30 hours of battery life",
+            "Bluetooth headphones with active noise cancellation and a 30 h battery",
+            "A paperback novel about a detective in Victorian London",
+        ]
+    )
+    assert vectors.shape == (3, 384)
+    near, far = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert near > far + 0.3, (near, far)
+    assert embedder.embed([]).shape == (0, 384)
