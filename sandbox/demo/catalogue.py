@@ -129,7 +129,7 @@ PRODUCT_CLASSES = [
             },
             {"code": "drop_mm", "name": "Drop (mm)", "type": FLOAT},
             {"code": "stack_height_mm", "name": "Heel stack height (mm)", "type": FLOAT},
-            {"code": "weight_g", "name": "Weight (g), UK 8", "type": FLOAT},
+            {"code": "weight_g", "name": "Weight (g)", "type": FLOAT},
             {"code": "lug_depth_mm", "name": "Lug depth (mm)", "type": FLOAT},
             {"code": "waterproof", "name": "Waterproof", "type": BOOLEAN},
             {"code": "carbon_plate", "name": "Carbon plate", "type": BOOLEAN},
