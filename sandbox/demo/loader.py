@@ -86,14 +86,14 @@ def _load(say):
     partner, _ = Partner.objects.get_or_create(name=data.PARTNER_NAME)
     classes = _load_product_classes()
     say(f"Product classes: {len(classes)}")
-    products, category_ids = _load_products(classes, partner)
-    say(f"Products: {len(products)} in {len(category_ids)} categories")
+    products, category_paths = _load_products(classes, partner)
+    say(f"Products: {len(products)} in {len(category_paths)} categories")
     _load_staff()
     shoppers = _load_shoppers(country)
     say(f"Shoppers: {len(shoppers)}")
     _load_reviews(products, shoppers)
     _load_activity(products, shoppers, country)
-    return _summary(products, classes, category_ids, shoppers)
+    return _summary(products, classes, category_paths, shoppers)
 
 
 # --- Catalogue -------------------------------------------------------------------------------
@@ -152,9 +152,9 @@ def _option_group(class_spec, attr_spec):
 
 
 def _load_products(classes, partner):
-    """Return ({UPC: Product}, {category ids}) for every demo product, children included."""
+    """Return ({UPC: Product}, {category paths}) for every demo product, children included."""
     products = {}
-    category_ids = set()
+    category_paths = set()
     categories = {}
     for class_slug, specs in data.PRODUCTS_BY_CLASS.items():
         product_class, attributes, options = classes[class_slug]
@@ -171,8 +171,7 @@ def _load_products(classes, partner):
             if breadcrumbs not in categories:
                 leaf = create_from_breadcrumbs(breadcrumbs)
                 categories[breadcrumbs] = leaf
-                category_ids.add(leaf.pk)
-                category_ids.update(leaf.get_ancestors().values_list("pk", flat=True))
+                category_paths.update(_path_and_ancestor_paths(leaf))
             category = categories[breadcrumbs]
             ProductCategory.objects.get_or_create(product=product, category=category)
             ProductCategory.objects.filter(product=product).exclude(category=category).delete()
@@ -187,7 +186,13 @@ def _load_products(classes, partner):
                     products[child.upc] = child
             else:
                 _save_stockrecord(product, spec, partner)
-    return products, category_ids
+    return products, category_paths
+
+
+def _path_and_ancestor_paths(category):
+    """The materialised paths of a category and its ancestors (treebeard's MP_Node)."""
+    step = category.steplen
+    return {category.path[:end] for end in range(step, len(category.path) + 1, step)}
 
 
 def _save_product(spec, structure, product_class=None, parent=None):
@@ -419,7 +424,7 @@ def _place_order(user, shopper_spec, order_spec, products, country, now):
 # --- Summary ---------------------------------------------------------------------------------
 
 
-def _summary(products, classes, category_ids, shoppers):
+def _summary(products, classes, category_paths, shoppers):
     upcs = list(products)
     demo_products = Product.objects.filter(upc__in=upcs)
     reviews = ProductReview.objects.filter(code__in=[spec["code"] for spec in data.REVIEWS])
@@ -430,7 +435,7 @@ def _summary(products, classes, category_ids, shoppers):
         "parent_products": demo_products.filter(structure=Product.PARENT).count(),
         "child_products": demo_products.filter(structure=Product.CHILD).count(),
         "product_classes": ProductClass.objects.filter(slug__in=list(classes)).count(),
-        "categories": Category.objects.filter(pk__in=category_ids).count(),
+        "categories": Category.objects.filter(path__in=category_paths).count(),
         "stock_records": StockRecord.objects.filter(product__upc__in=upcs).count(),
         "reviews": reviews.count(),
         "reviews_approved": reviews.filter(status=ProductReview.APPROVED).count(),

