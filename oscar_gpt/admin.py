@@ -8,8 +8,15 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     """Read-only: the ledger is written by the model layer alone."""
 
     list_display = (
-        "created_at", "feature", "backend", "model", "status", "prompt_tokens",
-        "completion_tokens", "cost", "latency_ms",
+        "created_at",
+        "feature",
+        "backend",
+        "model",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
+        "latency_ms",
     )
     list_filter = ("status", "feature", "backend", "kind")
     search_fields = ("model", "error_class", "object_id", "prompt_hash")

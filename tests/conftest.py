@@ -27,7 +27,7 @@ def local_backend():
     from oscar_gpt.llm.local import TransformersBackend
 
     backend = TransformersBackend("local", {"MAX_NEW_TOKENS": 24})
-    backend.loaded  # load now, so the first test isn't billed for it
+    assert backend.loaded.model is not None  # load now: the first test isn't billed for it
     return backend
 
 

@@ -48,10 +48,8 @@ class Embedder:
         self.device = pick_device(device)
         self.batch_size = batch_size
         self.model = SentenceTransformer(model, device=self.device)
-        dimension = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
-        )
-        self.dimension = dimension()
+        dimension = getattr(self.model, "get_embedding_dimension", None)
+        self.dimension = (dimension or self.model.get_sentence_embedding_dimension)()
         self.lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -386,7 +386,9 @@ class TransformersBackend(Backend):
                 output = lm.model.generate(**encoded, **kwargs)
             for row, index in enumerate(chunk):
                 text, count, reason = self._finish(
-                    lm, output[row, prompt_len:].tolist(), kwargs["max_new_tokens"],
+                    lm,
+                    output[row, prompt_len:].tolist(),
+                    kwargs["max_new_tokens"],
                     params.get("stop"),
                 )
                 results[index] = Completion(

@@ -136,9 +136,7 @@ class OpenAIBackend(Backend):
                     )
                 )
         if not self.config["MODEL"]:
-            messages.append(
-                Error(f"Backend '{self.alias}' has no MODEL.", id="oscar_gpt.E007")
-            )
+            messages.append(Error(f"Backend '{self.alias}' has no MODEL.", id="oscar_gpt.E007"))
         return messages
 
     def _request(self, messages: Messages, params: dict[str, Any]) -> dict[str, Any]:

@@ -74,21 +74,34 @@ def chat_batch(
             elapsed = time.perf_counter() - started
             for messages, obj in zip(conversations, objs, strict=True):
                 ledger.record(
-                    feature=feature, backend=candidate, status="error", latency_s=elapsed,
-                    messages=messages, error=exc, obj=obj, user=user,
+                    feature=feature,
+                    backend=candidate,
+                    status="error",
+                    latency_s=elapsed,
+                    messages=messages,
+                    error=exc,
+                    obj=obj,
+                    user=user,
                 )
             if not isinstance(exc, BackendError) or not exc.retryable:
                 raise
-            logger.warning("%s failed for %s (%s); trying the next backend", candidate.alias,
-                           feature, exc)
+            logger.warning(
+                "%s failed for %s (%s); trying the next backend", candidate.alias, feature, exc
+            )
             last_error = exc
             continue
         elapsed = time.perf_counter() - started
         for messages, obj, completion in zip(conversations, objs, completions, strict=True):
             entry = ledger.record(
-                feature=feature, backend=candidate, status="ok", latency_s=elapsed,
-                messages=messages, prompt_tokens=completion.prompt_tokens,
-                completion_tokens=completion.completion_tokens, obj=obj, user=user,
+                feature=feature,
+                backend=candidate,
+                status="ok",
+                latency_s=elapsed,
+                messages=messages,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+                obj=obj,
+                user=user,
                 model=completion.model,
             )
             completion.extra.update(backend=candidate.alias, ledger_id=entry.pk)
@@ -121,19 +134,31 @@ def chat_stream(
                 else:
                     final = chunk
             ledger.record(
-                feature=feature, backend=candidate, status="ok", kind="stream",
-                latency_s=time.perf_counter() - started, messages=messages,
+                feature=feature,
+                backend=candidate,
+                status="ok",
+                kind="stream",
+                latency_s=time.perf_counter() - started,
+                messages=messages,
                 prompt_tokens=final.prompt_tokens or 0,
-                completion_tokens=final.completion_tokens or 0, obj=obj, user=user,
+                completion_tokens=final.completion_tokens or 0,
+                obj=obj,
+                user=user,
             )
             final.finish_reason = final.finish_reason or "stop"
             yield final
             return
         except Exception as exc:
             ledger.record(
-                feature=feature, backend=candidate, status="error", kind="stream",
-                latency_s=time.perf_counter() - started, messages=messages, error=exc,
-                obj=obj, user=user,
+                feature=feature,
+                backend=candidate,
+                status="error",
+                kind="stream",
+                latency_s=time.perf_counter() - started,
+                messages=messages,
+                error=exc,
+                obj=obj,
+                user=user,
             )
             if sent_any or not isinstance(exc, BackendError) or not exc.retryable:
                 raise

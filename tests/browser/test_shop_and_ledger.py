@@ -19,8 +19,14 @@ def test_shopper_sees_the_catalogue(live_server, page):
 def test_staff_reads_the_ledger_in_the_admin(live_server, page, django_user_model):
     django_user_model.objects.create_superuser("boss", "boss@example.com", "s3cret-pass")
     LedgerEntry.objects.create(
-        feature="descriptions", backend="openai", model="gpt-4o-mini", status="ok",
-        prompt_tokens=1200, completion_tokens=300, cost="0.00036", latency_ms=850,
+        feature="descriptions",
+        backend="openai",
+        model="gpt-4o-mini",
+        status="ok",
+        prompt_tokens=1200,
+        completion_tokens=300,
+        cost="0.00036",
+        latency_ms=850,
     )
     page.goto(f"{live_server.url}/admin/login/?next=/admin/oscar_gpt/ledgerentry/")
     page.fill("#id_username", "boss")

@@ -71,10 +71,29 @@ class WorkerProcess:
     def start(self, timeout: float = 180) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "sandbox", "worker", "-P", "solo",
-             "-l", "info", "-Q", self.queue, "-n", f"{self.queue}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "sandbox",
+                "worker",
+                "-P",
+                "solo",
+                "-l",
+                "info",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -94,8 +113,9 @@ class WorkerProcess:
         from sandbox.celery import app
 
         with app.connection_for_write(self.broker) as connection:
-            return task.apply_async(args=args, kwargs=kwargs, queue=self.queue,
-                                    connection=connection)
+            return task.apply_async(
+                args=args, kwargs=kwargs, queue=self.queue, connection=connection
+            )
 
     def result(self, async_result, timeout: float = 120):
         """The task's return value, read from the worker's result backend (Redis)."""

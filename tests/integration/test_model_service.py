@@ -23,8 +23,12 @@ def closed_port() -> int:
 def dead_openai():
     return {
         "CLASS": "oscar_gpt.llm.openai.OpenAIBackend",
-        "CONFIG": {"MODEL": "gpt-4o-mini", "BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
-                   "MAX_RETRIES": 0, "TIMEOUT": 5},
+        "CONFIG": {
+            "MODEL": "gpt-4o-mini",
+            "BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+            "MAX_RETRIES": 0,
+            "TIMEOUT": 5,
+        },
     }
 
 
@@ -70,14 +74,18 @@ def test_stream_writes_a_row_at_the_end(local_backend):
 
 
 def test_fallback_to_the_next_backend_when_the_first_is_down(local_backend):
-    config = {"BACKENDS": {"remote": dead_openai(), "local": LOCAL},
-              "FEATURES": {"qa": ["remote", "local"]}}
+    config = {
+        "BACKENDS": {"remote": dead_openai(), "local": LOCAL},
+        "FEATURES": {"qa": ["remote", "local"]},
+    }
     with override_settings(OSCAR_GPT=config):
         completion = llm.chat("qa", MESSAGES)
     assert completion.extra["backend"] == "local" and completion.text
     failed, ok = LedgerEntry.objects.order_by("id")
     assert (failed.backend, failed.status, failed.error_class) == (
-        "remote", "error", "BackendUnavailable"
+        "remote",
+        "error",
+        "BackendUnavailable",
     )
     assert (ok.backend, ok.status) == ("local", "ok")
 
@@ -89,7 +97,8 @@ def test_whole_chain_down_raises_a_retryable_error():
             llm.chat("qa", MESSAGES)
     assert caught.value.retryable
     assert list(LedgerEntry.objects.values_list("backend", "status")) == [
-        ("b", "error"), ("a", "error")
+        ("b", "error"),
+        ("a", "error"),
     ]
 
 

@@ -24,8 +24,9 @@ def test_settings_are_read_lazily():
     with override_settings(OSCAR_GPT={"BACKENDS": {"a": LOCAL}, "FEATURES": {"qa": "a"}}):
         assert app_settings.feature_chain("qa") == ["a"]
         assert app_settings.feature_chain("descriptions") == ["a"]  # first alias by default
-    with override_settings(OSCAR_GPT={"BACKENDS": {"a": LOCAL, "b": OPENAI},
-                                      "FEATURES": {"qa": ["b", "a"]}}):
+    with override_settings(
+        OSCAR_GPT={"BACKENDS": {"a": LOCAL, "b": OPENAI}, "FEATURES": {"qa": ["b", "a"]}}
+    ):
         assert app_settings.feature_chain("qa") == ["b", "a"]
     with override_settings(OSCAR_GPT={}):
         assert list(app_settings.BACKENDS) == ["local"]
@@ -33,8 +34,9 @@ def test_settings_are_read_lazily():
 
 def test_backends_are_cached_and_rebuilt_when_settings_change(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    with override_settings(OSCAR_GPT={"BACKENDS": {"a": LOCAL, "b": OPENAI},
-                                      "FEATURES": {"qa": ["b", "a"]}}):
+    with override_settings(
+        OSCAR_GPT={"BACKENDS": {"a": LOCAL, "b": OPENAI}, "FEATURES": {"qa": ["b", "a"]}}
+    ):
         first = get_backend("a")
         assert get_backend("a") is first
         chain = get_chain("qa")
@@ -67,8 +69,9 @@ def test_empty_backends():
 
 
 def test_feature_naming_an_unknown_alias():
-    with override_settings(OSCAR_GPT={"BACKENDS": {"local": LOCAL},
-                                      "FEATURES": {"qa": ["local", "gpt"]}}):
+    with override_settings(
+        OSCAR_GPT={"BACKENDS": {"local": LOCAL}, "FEATURES": {"qa": ["local", "gpt"]}}
+    ):
         messages = run_checks(tags=[TAG])
         assert [m.id for m in messages] == ["oscar_gpt.E003"]
         assert "'gpt'" in messages[0].msg and "local" in messages[0].hint
@@ -121,7 +124,8 @@ def test_local_backend_without_torch(monkeypatch):
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec",
+        importlib.util,
+        "find_spec",
         lambda name, *a: None if name == "torch" else real_find_spec(name, *a),
     )
     with override_settings(OSCAR_GPT={"BACKENDS": {"local": LOCAL}}):

@@ -13,12 +13,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--backend", action="append", dest="aliases", metavar="ALIAS",
-                            help="Only this backend (repeatable). Default: every backend.")
-        parser.add_argument("--via-worker", action="store_true",
-                            help="Run the completion in a Celery worker, through the broker.")
-        parser.add_argument("--timeout", type=float, default=600,
-                            help="Seconds to wait for a worker (with --via-worker).")
+        parser.add_argument(
+            "--backend",
+            action="append",
+            dest="aliases",
+            metavar="ALIAS",
+            help="Only this backend (repeatable). Default: every backend.",
+        )
+        parser.add_argument(
+            "--via-worker",
+            action="store_true",
+            help="Run the completion in a Celery worker, through the broker.",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=600,
+            help="Seconds to wait for a worker (with --via-worker).",
+        )
 
     def handle(self, *args, aliases=None, via_worker=False, timeout=600, **options):
         errors = [m for m in run_checks(tags=[TAG]) if m.is_serious()]
