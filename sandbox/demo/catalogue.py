@@ -66,7 +66,13 @@ PRODUCT_CLASSES = [
                 "code": "connectivity",
                 "name": "Connectivity",
                 "type": MULTI_OPTION,
-                "options": ["Bluetooth 5.3", "Bluetooth 5.0", "USB-C", "3.5 mm jack", "2.4 GHz dongle"],
+                "options": [
+                    "Bluetooth 5.3",
+                    "Bluetooth 5.0",
+                    "USB-C",
+                    "3.5 mm jack",
+                    "2.4 GHz dongle",
+                ],
             },
             {"code": "microphone", "name": "Built-in microphone", "type": BOOLEAN},
             {"code": "water_resistance", "name": "Water resistance", "type": TEXT},
@@ -930,9 +936,7 @@ RUNNING_SHOES = [
             "width": "Standard",
             "colour": "Forest green",
         },
-        "children": _sizes(
-            "OGD-RS-002", "Fellrunner Ridge GTX", "145.00", ["6", "7", "8", "9"], 5
-        ),
+        "children": _sizes("OGD-RS-002", "Fellrunner Ridge GTX", "145.00", ["6", "7", "8", "9"], 5),
     },
     {
         "upc": "OGD-RS-003",
@@ -2217,7 +2221,9 @@ REVIEWS = [
         "user": "jonas.becker",
         "score": 3,
         "title": "Nice pen, average battery",
-        "body": "The tablet mode is handy for reading papers. Battery was closer to 8 hours for me.",
+        "body": (
+            "The tablet mode is handy for reading papers. Battery was closer to 8 hours for me."
+        ),
         "status": PENDING,
     },
     {

@@ -11,12 +11,17 @@ Call it inside a transaction (the management command ``oscar_gpt_demo_data`` doe
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db.models import F
 from django.utils import timezone
+from haystack import connections
+from haystack.exceptions import NotHandled
 from oscar.core.loading import get_class, get_model
 
 from . import catalogue as data
@@ -74,11 +79,20 @@ class _Writer:
 
 def load_demo_shop(stdout=None) -> dict:
     """Create or update the demo shop; return counts of what the demo holds."""
-    with warnings.catch_warnings():
-        # Haystack's simple backend (the sandbox's) warns on each product save that it can't
-        # update an index; a real search backend is updated as usual.
-        warnings.filterwarnings("ignore", message="update is not implemented in this backend")
+    with _realtime_indexing_paused():
         return _load(_Writer(stdout))
+
+
+@contextmanager
+def _realtime_indexing_paused():
+    """Don't index each product as it's saved (a Whoosh commit apiece, before its categories,
+    stock and reviews exist); :func:`index_demo_products` indexes them all once, afterwards."""
+    processor = apps.get_app_config("haystack").signal_processor
+    processor.teardown()
+    try:
+        yield
+    finally:
+        processor.setup()
 
 
 def _load(say):
@@ -94,6 +108,34 @@ def _load(say):
     _load_reviews(products, shoppers)
     _load_activity(products, shoppers, country)
     return _summary(products, classes, category_paths, shoppers)
+
+
+def index_demo_products() -> int:
+    """Write the demo's browsable products to the search index; return how many.
+
+    Call it after the load has committed: :func:`load_demo_shop` pauses Haystack's
+    realtime indexing, and a search index can't be rolled back with the database.
+    """
+    try:
+        index = connections["default"].get_unified_index().get_index(Product)
+    except NotHandled:  # products are not searchable in this project
+        return 0
+    backend = index.get_backend()
+    if backend is None:
+        return 0
+    products = list(index.index_queryset().filter(upc__in=list(_demo_upcs())))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="update is not implemented in this backend")
+        backend.update(index, products)
+    return len(products)
+
+
+def _demo_upcs():
+    for specs in data.PRODUCTS_BY_CLASS.values():
+        for spec in specs:
+            yield spec["upc"]
+            for child in spec.get("children", []):
+                yield child["upc"]
 
 
 # --- Catalogue -------------------------------------------------------------------------------
@@ -289,6 +331,7 @@ def _load_shoppers(country):
     """Return {username: User} for the demo shoppers, each with a default address."""
     user_model = get_user_model()
     shoppers = {}
+    password_hash = None
     for spec in data.SHOPPERS:
         user, created = user_model.objects.update_or_create(
             email=spec["email"],
@@ -302,7 +345,9 @@ def _load_shoppers(country):
             },
         )
         if created:
-            user.set_password(DEMO_SHOPPER_PASSWORD)
+            if password_hash is None:  # hashing is slow on purpose: once is enough for a demo
+                password_hash = make_password(DEMO_SHOPPER_PASSWORD)
+            user.password = password_hash
             user.save(update_fields=["password"])
         UserAddress.objects.update_or_create(
             user=user,

@@ -7,6 +7,7 @@ from sandbox.demo.loader import (
     DEMO_SHOPPER_PASSWORD,
     DEMO_STAFF_EMAIL,
     DEMO_STAFF_PASSWORD,
+    index_demo_products,
     load_demo_shop,
 )
 
@@ -21,11 +22,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             summary = load_demo_shop(stdout=self.stdout)
+        # After the commit: a search index outside the database can't be rolled back.
+        indexed = index_demo_products()
 
         self.stdout.write(self.style.SUCCESS("Demo shop loaded:"))
         width = max(len(key) for key in summary)
         for key, value in summary.items():
             self.stdout.write(f"  {key.replace('_', ' '):<{width}}  {value}")
+        self.stdout.write(f"Search index: {indexed} products indexed")
         self.stdout.write("")
         self.stdout.write("Staff login (dashboard and admin):")
         self.stdout.write(f"  email:    {DEMO_STAFF_EMAIL}")
