@@ -21,6 +21,9 @@ echo "Asking the worker for one completion from each backend (first run converts
 "$PY" manage.py oscar_gpt_check --via-worker --timeout 600 || \
     echo "WARNING: the backend check failed; see var/worker.log" >&2
 
+LOGIN=$("$PY" manage.py shell -v 0 -c \
+    "from sandbox.demo.loader import DEMO_STAFF_EMAIL as e, DEMO_STAFF_PASSWORD as p; print(e, '/', p)")
+
 cat <<BANNER
 
   Oscar GPT sandbox
@@ -28,7 +31,7 @@ cat <<BANNER
   Shop:       http://$HOST:$PORT/
   Dashboard:  http://$HOST:$PORT/en-gb/dashboard/
   Admin:      http://$HOST:$PORT/admin/
-  Staff login: staff@example.com / oscar-gpt-demo
+  Staff login: $LOGIN
   Worker log: var/worker.log      Stop: Ctrl-C
 
 BANNER
