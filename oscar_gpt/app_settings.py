@@ -100,6 +100,38 @@ class AppSettings:
         """Upper bound, in seconds, of the exponential back-off between task retries."""
         return self._setting("TASK_RETRY_BACKOFF_MAX", 300)
 
+    @property
+    def DESCRIPTIONS_BATCH_SIZE(self) -> int:
+        """Products per Celery task of a bulk job; their conversations are generated as one
+        batch by the local backend (or concurrently by a remote one)."""
+        return self._setting("DESCRIPTIONS_BATCH_SIZE", 16)
+
+    @property
+    def DESCRIPTIONS_REGENERATE_ATTEMPTS(self) -> int:
+        """Extra attempts for a draft with unsupported claims; the best attempt is kept."""
+        return self._setting("DESCRIPTIONS_REGENERATE_ATTEMPTS", 2)
+
+    @property
+    def DESCRIPTIONS_REGENERATE_EXTERNAL(self) -> bool:
+        """Also regenerate flagged drafts on external (paid) backends."""
+        return self._setting("DESCRIPTIONS_REGENERATE_EXTERNAL", False)
+
+    @property
+    def DESCRIPTIONS_TEMPERATURE(self) -> float:
+        """Sampling temperature for variants and regeneration (a first single draft is greedy)."""
+        return self._setting("DESCRIPTIONS_TEMPERATURE", 0.8)
+
+    @property
+    def DESCRIPTIONS_AUTO_PUBLISH(self) -> bool:
+        """Publish drafts without unsupported claims at once. Off: a person approves each.
+        A flagged draft is never published automatically."""
+        return self._setting("DESCRIPTIONS_AUTO_PUBLISH", False)
+
+    @property
+    def DESCRIPTIONS_FILL_EMPTY_ONLY(self) -> bool:
+        """Default of the "only empty fields" control."""
+        return self._setting("DESCRIPTIONS_FILL_EMPTY_ONLY", False)
+
     def feature_chain(self, feature: str) -> list[str]:
         """The backend aliases to try for ``feature``, in order."""
         value = self.FEATURES.get(feature)

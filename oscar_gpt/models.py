@@ -71,3 +71,218 @@ class LedgerEntry(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+class DescriptionField(models.TextChoices):
+    """The product fields the app writes: Oscar's own."""
+
+    DESCRIPTION = "description", _("Description")
+    META_TITLE = "meta_title", _("Meta title")
+    META_DESCRIPTION = "meta_description", _("Meta description")
+
+
+class PromptTemplate(models.Model):
+    """A shop's own prompt for one field, for one product class or the whole shop.
+
+    Blank text means the shipped default (``oscar_gpt/prompts/<field>.txt``) is used.
+    """
+
+    product_class = models.ForeignKey(
+        "catalogue.ProductClass",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product class"),
+        help_text=_("Leave empty for the whole shop."),
+    )
+    field = models.CharField(_("field"), max_length=32, choices=DescriptionField.choices)
+    text = models.TextField(
+        _("prompt"),
+        blank=True,
+        help_text=_("A Django template; blank uses the shipped default."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("prompt template")
+        verbose_name_plural = _("prompt templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_class", "field"], name="oscar_gpt_prompt_per_class_field"
+            ),
+            models.UniqueConstraint(
+                fields=["field"],
+                condition=models.Q(product_class__isnull=True),
+                name="oscar_gpt_shop_prompt_per_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} · {self.product_class or _('all products')}"
+
+
+class GenerationJob(models.Model):
+    """A request to generate copy for one or many products, run by Celery tasks."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    params = models.JSONField(_("parameters"), default=dict)
+    params_hash = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("generation job")
+        verbose_name_plural = _("generation jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_status_display()}"
+
+
+class GenerationJobItem(models.Model):
+    """One product of a job: exactly one row per job and product, so a redelivered task
+    never counts a product twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "catalogue.Product", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product_title = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "product"], name="oscar_gpt_one_item_per_product")
+        ]
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_title} · {self.status}"
+
+
+class Draft(models.Model):
+    """Generated text for one product field, waiting for a person to approve or reject it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_drafts"
+    )
+    field = models.CharField(_("field"), max_length=32, choices=DescriptionField.choices)
+    variant = models.PositiveSmallIntegerField(_("variant"), default=0)
+    text = models.TextField(_("text"))
+    generated_text = models.TextField(_("generated text"), blank=True)
+    language = models.CharField(_("language"), max_length=16)
+    params = models.JSONField(_("parameters"), default=dict)
+    params_hash = models.CharField(max_length=64, db_index=True)
+    backend = models.CharField(_("backend"), max_length=64)
+    model = models.CharField(_("model"), max_length=255)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    ledger_entries = models.ManyToManyField(LedgerEntry, blank=True, related_name="drafts")
+    claims = models.JSONField(_("claims check"), default=dict)
+    unsupported_claims = models.PositiveIntegerField(_("unsupported claims"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    job = models.ForeignKey(
+        GenerationJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    edited = models.BooleanField(_("edited by a person"), default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reject_reason = models.TextField(_("reason for rejecting"), blank=True)
+    override_reason = models.TextField(
+        _("reason for approving despite unsupported claims"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("generate_descriptions", _("Can generate product descriptions")),
+            ("approve_descriptions", _("Can approve or reject product descriptions")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "field", "variant"],
+                condition=models.Q(status="pending"),
+                name="oscar_gpt_one_pending_draft",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} · {self.product_id} · {self.get_status_display()}"
+
+    @property
+    def flagged(self) -> bool:
+        return self.unsupported_claims > 0
+
+
+class Revision(models.Model):
+    """Every change the app made to a product field; any revision can be restored."""
+
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_revisions"
+    )
+    field = models.CharField(_("field"), max_length=32, choices=DescriptionField.choices)
+    before = models.TextField(_("before"), blank=True)
+    after = models.TextField(_("after"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("by"),
+    )
+    draft = models.ForeignKey(
+        Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    restored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} · {self.product_id} · {self.created_at:%Y-%m-%d %H:%M}"

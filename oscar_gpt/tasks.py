@@ -36,3 +36,11 @@ def check_backend(self, alias: str) -> dict:
     from .diagnostics import probe_backend
 
     return probe_backend(alias).as_dict()
+
+
+@model_task(name="oscar_gpt.generate_descriptions")
+def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
+    """Generate drafts for a chunk of a job's products (batched on the local backend)."""
+    from .descriptions.service import run_job_chunk
+
+    run_job_chunk(job_id, product_ids)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "rest_framework",
     "oscar_gpt.apps.OscarGptConfig",
+    "oscar_gpt.dashboard.apps.OscarGptDashboardConfig",
     "sandbox.apps.SandboxConfig",
 ]
 
@@ -172,6 +173,17 @@ OSCAR_ORDER_STATUS_PIPELINE = {
     "Complete": (),
     "Cancelled": (),
 }
+OSCAR_DASHBOARD_NAVIGATION = [
+    *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
+    {
+        "label": _("Product copy"),
+        "icon": "fas fa-pen-fancy",
+        "children": [
+            {"label": _("Generate"), "url_name": "oscar_gpt_dashboard:generate"},
+            {"label": _("Drafts to review"), "url_name": "oscar_gpt_dashboard:draft-list"},
+        ],
+    },
+]
 OSCAR_ALLOW_ANON_REVIEWS = False
 OSCAR_MODERATE_REVIEWS = True
 

@@ -11,6 +11,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("gpt/", include(apps.get_app_config("oscar_gpt").urls[0])),
+    path("dashboard/gpt/", include(apps.get_app_config("oscar_gpt_dashboard").urls[0])),
     path("", include(apps.get_app_config("oscar").urls[0])),
 )
 if settings.DEBUG:

@@ -1,0 +1,51 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from oscar.core.application import OscarDashboardConfig
+
+GENERATE = ["oscar_gpt.generate_descriptions"]
+REVIEW = ["oscar_gpt.view_draft"]
+APPROVE = ["oscar_gpt.approve_descriptions"]
+
+
+class OscarGptDashboardConfig(OscarDashboardConfig):
+    """Dashboard pages: generate copy, follow jobs, review drafts, restore revisions.
+
+    Include ``apps.get_app_config("oscar_gpt_dashboard").urls[0]`` under ``dashboard/gpt/``.
+    """
+
+    label = "oscar_gpt_dashboard"
+    name = "oscar_gpt.dashboard"
+    verbose_name = _("Oscar GPT dashboard")
+    default_permissions = ["is_staff"]
+
+    def configure_permissions(self):
+        self.permissions_map = {
+            "generate": (["is_staff", *GENERATE], ["partner.dashboard_access", *GENERATE]),
+            "job-detail": (["is_staff", *GENERATE], ["is_staff", *REVIEW]),
+            "job-progress": (["is_staff", *GENERATE], ["is_staff", *REVIEW]),
+            "job-action": (["is_staff", *GENERATE], ["is_staff", *APPROVE]),
+            "draft-list": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
+            "draft-review": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
+            "revision-list": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
+        }
+
+    def ready(self):
+        from . import bulk_actions, views
+
+        self.views = views
+        self.configure_permissions()
+        bulk_actions.register()
+
+    def get_urls(self):
+        views = self.views
+        urls = [
+            path("generate/", views.GenerateView.as_view(), name="generate"),
+            path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+            path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
+            path("jobs/<int:pk>/<str:action>/", views.JobActionView.as_view(), name="job-action"),
+            path("drafts/", views.DraftListView.as_view(), name="draft-list"),
+            path("drafts/<int:pk>/", views.DraftReviewView.as_view(), name="draft-review"),
+            path("products/<int:pk>/revisions/", views.RevisionListView.as_view(),
+                 name="revision-list"),
+        ]
+        return self.post_process_urls(urls)

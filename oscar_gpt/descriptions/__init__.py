@@ -1,0 +1,1 @@
+"""Product descriptions and SEO fields: generate, check, review, publish, revert."""
