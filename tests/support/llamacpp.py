@@ -9,6 +9,12 @@ The server renders prompts with the chat template embedded in the GGUF (SmolLM2'
 exactly like the local backend does through transformers, so no ``--chat_format`` is given.
 Its output goes to a temporary log file (never a pipe that could fill up and block it); the
 tail of that log is part of the error when it does not come up.
+
+llama.cpp's threads wait for each other with OpenMP barriers that spin. With as many threads
+as cores and anything else busy on the machine (pytest, a parallel test run), a spinning
+thread holds the core its partner needs and a 4-token answer takes seconds instead of a tenth
+of one. The server therefore runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the environment
+(or ``env``) says otherwise.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class LlamaServer:
         model_alias: str = "smollm2",
         startup_timeout: float = 120.0,
         extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ):
         self.model = Path(model) if model is not None else None
         self.port = port
@@ -72,6 +79,7 @@ class LlamaServer:
         self.model_alias = model_alias
         self.startup_timeout = startup_timeout
         self.extra_args = tuple(extra_args)
+        self.env = {"OMP_WAIT_POLICY": "PASSIVE"} | dict(os.environ) | (env or {})
         self.process: subprocess.Popen | None = None
         self.log_path: Path | None = None
 
@@ -142,6 +150,7 @@ class LlamaServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 start_new_session=True,  # Ctrl-C in pytest reaches us, and we stop it
             )
         try:
@@ -186,6 +195,13 @@ class LlamaServer:
             process.kill()
             process.wait(timeout)
 
+    def close(self) -> None:
+        """Stop the server and delete its log."""
+        self.stop()
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path = None
+
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server's output (stdout and stderr)."""
         if self.log_path is None or not self.log_path.exists():
@@ -196,8 +212,11 @@ class LlamaServer:
     def __enter__(self) -> LlamaServer:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # keep the log for whoever investigates
+            self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -49,8 +49,7 @@ MESSAGES = [
 def backend_definition(base_url: str, **config) -> dict:
     return {
         "CLASS": "oscar_gpt.llm.openai.OpenAIBackend",
-        "CONFIG": {"MODEL": MODEL, "BASE_URL": base_url, "MAX_RETRIES": 0, "TIMEOUT": 30}
-        | config,
+        "CONFIG": {"MODEL": MODEL, "BASE_URL": base_url, "MAX_RETRIES": 0, "TIMEOUT": 30} | config,
     }
 
 
@@ -102,7 +101,7 @@ def spare_llama_server(llama_server):
     Each test puts it in the state it needs first."""
     server = LlamaServer(llama_server.model)
     yield server
-    server.stop()
+    server.close()
 
 
 # -- the real server ----------------------------------------------------------------------
@@ -188,9 +187,7 @@ def test_batch_answers_each_conversation_in_order(llama_server):
         assert city in completion.text, (city, completion.text)
     ledger = rows()
     assert [row.prompt_hash for row in ledger] == [prompt_hash(c) for c in conversations]
-    assert [row.completion_tokens for row in ledger] == [
-        c.completion_tokens for c in completions
-    ]
+    assert [row.completion_tokens for row in ledger] == [c.completion_tokens for c in completions]
     assert {row.status for row in ledger} == {"ok"}
     assert sorted(c.extra["ledger_id"] for c in completions) == [row.pk for row in ledger]
 
