@@ -30,8 +30,15 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     """The ledger is written by the model layer alone."""
 
     list_display = (
-        "created_at", "feature", "backend", "model", "status", "prompt_tokens",
-        "completion_tokens", "cost", "latency_ms",
+        "created_at",
+        "feature",
+        "backend",
+        "model",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
+        "latency_ms",
     )
     list_filter = ("status", "feature", "backend", "kind")
     search_fields = ("model", "error_class", "object_id", "prompt_hash")
@@ -40,8 +47,15 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Draft)
 class DraftAdmin(admin.ModelAdmin):
-    list_display = ("product", "field", "variant", "status", "unsupported_claims", "backend",
-                    "created_at")
+    list_display = (
+        "product",
+        "field",
+        "variant",
+        "status",
+        "unsupported_claims",
+        "backend",
+        "created_at",
+    )
     list_filter = ("status", "field", "backend")
     search_fields = ("product__title", "text")
     raw_id_fields = ("product", "job")
@@ -51,8 +65,9 @@ class DraftAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Approve selected drafts without unsupported claims"),
-                  permissions=["approve"])
+    @admin.action(
+        description=_("Approve selected drafts without unsupported claims"), permissions=["approve"]
+    )
     def approve_unflagged(self, request, queryset):
         from .descriptions import service
 
@@ -63,8 +78,9 @@ class DraftAdmin(admin.ModelAdmin):
             except service.DescriptionError:
                 continue
             approved += 1
-        self.message_user(request, ngettext("%d draft approved.", "%d drafts approved.",
-                                            approved) % approved)
+        self.message_user(
+            request, ngettext("%d draft approved.", "%d drafts approved.", approved) % approved
+        )
 
     @admin.action(description=_("Reject selected drafts"), permissions=["approve"])
     def reject_drafts(self, request, queryset):
@@ -74,8 +90,9 @@ class DraftAdmin(admin.ModelAdmin):
         for draft in queryset.filter(status=Draft.Status.PENDING):
             service.reject(draft, user=request.user, reason=str(_("Rejected in the admin.")))
             rejected += 1
-        self.message_user(request, ngettext("%d draft rejected.", "%d drafts rejected.",
-                                            rejected) % rejected)
+        self.message_user(
+            request, ngettext("%d draft rejected.", "%d drafts rejected.", rejected) % rejected
+        )
 
     def has_approve_permission(self, request):
         return request.user.has_perm("oscar_gpt.approve_descriptions")
@@ -88,8 +105,9 @@ class RevisionAdmin(ReadOnlyAdmin):
     search_fields = ("product__title",)
     actions = ["restore"]
 
-    @admin.action(description=_("Restore the text from before these revisions"),
-                  permissions=["approve"])
+    @admin.action(
+        description=_("Restore the text from before these revisions"), permissions=["approve"]
+    )
     def restore(self, request, queryset):
         from .descriptions import service
 
@@ -123,16 +141,20 @@ def generate_descriptions(modeladmin, request, queryset):
         modeladmin.message_user(request, _("You may not generate descriptions."), messages.ERROR)
         return
     try:
-        job = service.start_job(list(queryset.values_list("pk", flat=True)), GenerationParams(),
-                                user=request.user)
+        job = service.start_job(
+            list(queryset.values_list("pk", flat=True)), GenerationParams(), user=request.user
+        )
     except (service.DescriptionError, ValidationError) as exc:
         modeladmin.message_user(request, str(exc), messages.ERROR)
         return
     url = reverse("admin:oscar_gpt_generationjob_change", args=[job.pk])
     modeladmin.message_user(
         request,
-        format_html(_("Job {} queued for {} product(s): drafts will wait for review."),
-                    format_html('<a href="{}">#{}</a>', url, job.pk), queryset.count()),
+        format_html(
+            _("Job {} queued for {} product(s): drafts will wait for review."),
+            format_html('<a href="{}">#{}</a>', url, job.pk),
+            queryset.count(),
+        ),
     )
 
 

@@ -179,7 +179,9 @@ class GenerationJobItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["job", "product"], name="oscar_gpt_one_item_per_product")
+            models.UniqueConstraint(
+                fields=["job", "product"], name="oscar_gpt_one_item_per_product"
+            )
         ]
         indexes = [models.Index(fields=["job", "status"])]
 
@@ -220,13 +222,20 @@ class Draft(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     edited = models.BooleanField(_("edited by a person"), default=False)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("reviewed by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reject_reason = models.TextField(_("reason for rejecting"), blank=True)
@@ -268,8 +277,12 @@ class Revision(models.Model):
     before = models.TextField(_("before"), blank=True)
     after = models.TextField(_("after"), blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
     )
     draft = models.ForeignKey(
         Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"

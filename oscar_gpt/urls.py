@@ -1,9 +1,10 @@
 """Shopper-facing and API URLs; each feature adds its own."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
+    path("api/", include("oscar_gpt.api.urls")),
 ]

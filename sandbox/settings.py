@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sorl.thumbnail",
     "django_tables2",
     "rest_framework",
+    "drf_spectacular",
     "oscar_gpt.apps.OscarGptConfig",
     "oscar_gpt.dashboard.apps.OscarGptDashboardConfig",
     "sandbox.apps.SandboxConfig",
@@ -160,6 +161,19 @@ CACHES = {
 }
 
 LOGIN_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "django-oscar-gpt API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 # --- Oscar ---------------------------------------------------------------------------------
 OSCAR_SHOP_NAME = "Oscar GPT sandbox"

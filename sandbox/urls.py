@@ -10,8 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(
-    path("gpt/", include(apps.get_app_config("oscar_gpt").urls[0])),
-    path("dashboard/gpt/", include(apps.get_app_config("oscar_gpt_dashboard").urls[0])),
+    # (patterns, app name, namespace), as Oscar mounts its own apps
+    path("gpt/", apps.get_app_config("oscar_gpt").urls),
+    path("dashboard/gpt/", apps.get_app_config("oscar_gpt_dashboard").urls),
     path("", include(apps.get_app_config("oscar").urls[0])),
 )
 if settings.DEBUG:

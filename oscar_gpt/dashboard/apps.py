@@ -45,7 +45,10 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
             path("jobs/<int:pk>/<str:action>/", views.JobActionView.as_view(), name="job-action"),
             path("drafts/", views.DraftListView.as_view(), name="draft-list"),
             path("drafts/<int:pk>/", views.DraftReviewView.as_view(), name="draft-review"),
-            path("products/<int:pk>/revisions/", views.RevisionListView.as_view(),
-                 name="revision-list"),
+            path(
+                "products/<int:pk>/revisions/",
+                views.RevisionListView.as_view(),
+                name="revision-list",
+            ),
         ]
         return self.post_process_urls(urls)

@@ -7,14 +7,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_class
 
+from ..permissions import visible_products
 from .forms import GenerationControlsForm
 
-ProductIntermediateAction = get_class("dashboard.catalogue.bulk_actions",
-                                      "ProductIntermediateAction")
+ProductIntermediateAction = get_class(
+    "dashboard.catalogue.bulk_actions", "ProductIntermediateAction"
+)
 ProductBulkActionForm = get_class("dashboard.catalogue.forms", "ProductBulkActionForm")
 ProductBulkActionMixin = get_class("dashboard.catalogue.mixins", "ProductBulkActionMixin")
-partner_product_visibility_q = get_class("dashboard.catalogue.utils",
-                                         "partner_product_visibility_q")
 
 ACTION_KEY = "oscar_gpt_generate_descriptions"
 
@@ -35,19 +35,25 @@ class GenerateDescriptionsAction(ProductIntermediateAction):
 
         if not request.user.has_perm("oscar_gpt.generate_descriptions"):
             raise PermissionDenied
-        if not request.user.is_staff:
-            objects = objects.filter(partner_product_visibility_q(request.user)).distinct()
+        objects = objects.filter(pk__in=visible_products(request.user))
         try:
-            job = service.start_job(list(objects.values_list("pk", flat=True)),
-                                    form.cleaned_data["params"], user=request.user)
+            job = service.start_job(
+                list(objects.values_list("pk", flat=True)),
+                form.cleaned_data["params"],
+                user=request.user,
+            )
         except service.DescriptionError as exc:
             messages.error(request, str(exc))
             return
         url = reverse("oscar_gpt_dashboard:job-detail", args=[job.pk])
         messages.success(
             request,
-            format_html(_("Generating drafts for {} product(s): <a href=\"{}\">follow job #{}</a>."),
-                        job.items.count(), url, job.pk),
+            format_html(
+                _('Generating drafts for {} product(s): <a href="{}">follow job #{}</a>.'),
+                job.items.count(),
+                url,
+                job.pk,
+            ),
             extra_tags="safe",
         )
 
@@ -55,5 +61,3 @@ class GenerateDescriptionsAction(ProductIntermediateAction):
 def register() -> None:
     """Add the action to Oscar's product list (a forked list keeps its own actions too)."""
     ProductBulkActionMixin.intermediate_actions.setdefault(ACTION_KEY, GenerateDescriptionsAction())
-
-

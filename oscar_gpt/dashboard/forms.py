@@ -14,11 +14,14 @@ class GenerationControlsForm(forms.Form):
     """The controls of a generation request; ``params()`` turns them into the service's."""
 
     product_fields = forms.MultipleChoiceField(
-        label=_("Fields"), choices=DescriptionField.choices,
-        initial=[DescriptionField.DESCRIPTION], widget=forms.CheckboxSelectMultiple,
+        label=_("Fields"),
+        choices=DescriptionField.choices,
+        initial=[DescriptionField.DESCRIPTION],
+        widget=forms.CheckboxSelectMultiple,
     )
     tone = forms.ChoiceField(
-        label=_("Tone"), choices=[(k, k.capitalize()) for k in TONES] + [("custom", _("Other"))],
+        label=_("Tone"),
+        choices=[(k, k.capitalize()) for k in TONES] + [("custom", _("Other"))],
         initial="friendly",
     )
     custom_tone = forms.CharField(label=_("Other tone"), required=False, max_length=200)
@@ -27,19 +30,26 @@ class GenerationControlsForm(forms.Form):
         choices=[(k, f"{k.capitalize()} (~{w} words)") for k, w in LENGTHS.items()],
         initial="medium",
     )
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES,
-                                 initial=settings.LANGUAGE_CODE)
-    format = forms.ChoiceField(label=_("Format"), choices=[(f, f.capitalize()) for f in FORMATS],
-                               initial="paragraph")
-    keywords = forms.CharField(label=_("SEO keywords"), required=False, max_length=500,
-                               help_text=_("Comma-separated."))
+    language = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE
+    )
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[(f, f.capitalize()) for f in FORMATS], initial="paragraph"
+    )
+    keywords = forms.CharField(
+        label=_("SEO keywords"), required=False, max_length=500, help_text=_("Comma-separated.")
+    )
     audience = forms.CharField(label=_("Audience"), required=False, max_length=200)
-    instructions = forms.CharField(label=_("Extra instructions"), required=False,
-                                   max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-    variants = forms.IntegerField(label=_("Variants per field"), min_value=1,
-                                  max_value=MAX_VARIANTS, initial=1)
-    include_reviews = forms.BooleanField(label=_("Use approved reviews as facts"),
-                                         required=False)
+    instructions = forms.CharField(
+        label=_("Extra instructions"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    variants = forms.IntegerField(
+        label=_("Variants per field"), min_value=1, max_value=MAX_VARIANTS, initial=1
+    )
+    include_reviews = forms.BooleanField(label=_("Use approved reviews as facts"), required=False)
     only_empty = forms.BooleanField(label=_("Only fill fields that are empty"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -66,11 +76,15 @@ class GenerationControlsForm(forms.Form):
     def params(data) -> GenerationParams:
         tone = data["custom_tone"] if data.get("tone") == "custom" else data.get("tone")
         return GenerationParams(
-            fields=data.get("product_fields") or [], tone=tone or "friendly",
-            length=data.get("length") or "medium", language=data.get("language") or "",
-            keywords=data.get("keywords") or "", audience=data.get("audience") or "",
+            fields=data.get("product_fields") or [],
+            tone=tone or "friendly",
+            length=data.get("length") or "medium",
+            language=data.get("language") or "",
+            keywords=data.get("keywords") or "",
+            audience=data.get("audience") or "",
             format=data.get("format") or "paragraph",
-            instructions=data.get("instructions") or "", variants=data.get("variants") or 1,
+            instructions=data.get("instructions") or "",
+            variants=data.get("variants") or 1,
             include_reviews=bool(data.get("include_reviews")),
             only_empty=bool(data.get("only_empty")),
         )
@@ -79,12 +93,17 @@ class GenerationControlsForm(forms.Form):
 class GenerateForm(GenerationControlsForm):
     """The dashboard's generate page: a category, the whole catalogue, or chosen products."""
 
-    TARGETS = [("products", _("The chosen products")), ("category", _("A category")),
-               ("all", _("The whole catalogue"))]
-    target = forms.ChoiceField(label=_("Generate for"), choices=TARGETS, initial="products",
-                               widget=forms.RadioSelect)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(),
-                                      required=False)
+    TARGETS = [
+        ("products", _("The chosen products")),
+        ("category", _("A category")),
+        ("all", _("The whole catalogue")),
+    ]
+    target = forms.ChoiceField(
+        label=_("Generate for"), choices=TARGETS, initial="products", widget=forms.RadioSelect
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False
+    )
     products = forms.CharField(widget=forms.HiddenInput, required=False)
 
     field_order = ["target", "category", "products"]
@@ -99,8 +118,13 @@ class GenerateForm(GenerationControlsForm):
             except ValueError:
                 ids = []
             if not ids:
-                self.add_error("target", _("No products chosen: pick a category or the whole "
-                                           "catalogue, or select products in the product list."))
+                self.add_error(
+                    "target",
+                    _(
+                        "No products chosen: pick a category or the whole "
+                        "catalogue, or select products in the product list."
+                    ),
+                )
             data["product_ids"] = ids
         return data
 
@@ -108,8 +132,10 @@ class GenerateForm(GenerationControlsForm):
 class ReviewForm(forms.Form):
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 10}))
     override_reason = forms.CharField(
-        label=_("Reason to approve despite unsupported claims"), required=False,
+        label=_("Reason to approve despite unsupported claims"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    reject_reason = forms.CharField(label=_("Reason for rejecting"), required=False,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
+    reject_reason = forms.CharField(
+        label=_("Reason for rejecting"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

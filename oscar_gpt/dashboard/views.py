@@ -12,25 +12,16 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_model
 
 from ..descriptions import service
 from ..grounding import ClaimsReport
 from ..models import Draft, GenerationJob, Revision
+from ..permissions import visible_products
 from .forms import GenerateForm, ReviewForm
 
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
-partner_product_visibility_q = get_class("dashboard.catalogue.utils",
-                                         "partner_product_visibility_q")
-
-
-def visible_products(user):
-    """Staff see every product; partner users only those they stock."""
-    products = Product.objects.all()
-    if not user.is_staff:
-        products = products.filter(partner_product_visibility_q(user)).distinct()
-    return products
 
 
 def word_diff(before: str, after: str) -> str:
@@ -71,8 +62,11 @@ class GenerateView(generic.FormView):
         elif data["target"] == "products":
             products = visible_products(self.request.user).filter(pk__in=data["product_ids"])
         try:
-            job = service.start_job(list(products.distinct().values_list("pk", flat=True)),
-                                    data["params"], user=self.request.user)
+            job = service.start_job(
+                list(products.distinct().values_list("pk", flat=True)),
+                data["params"],
+                user=self.request.user,
+            )
         except service.DescriptionError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
@@ -95,9 +89,13 @@ class JobDetailView(JobMixin, generic.TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         job = self.get_job()
-        ctx.update(job=job, progress=service.job_progress(job),
-                   drafts=job.drafts.select_related("product").order_by("product__title", "field",
-                                                                         "variant"))
+        ctx.update(
+            job=job,
+            progress=service.job_progress(job),
+            drafts=job.drafts.select_related("product").order_by(
+                "product__title", "field", "variant"
+            ),
+        )
         return ctx
 
 
@@ -165,7 +163,8 @@ class DraftReviewView(generic.FormView):
     def dispatch(self, request, *args, **kwargs):
         self.draft = get_object_or_404(
             Draft.objects.select_related("product", "job"),
-            pk=kwargs["pk"], product__in=visible_products(request.user),
+            pk=kwargs["pk"],
+            product__in=visible_products(request.user),
         )
         return super().dispatch(request, *args, **kwargs)
 
@@ -183,8 +182,9 @@ class DraftReviewView(generic.FormView):
             diff=word_diff(current, draft.text),
             highlighted=report.highlight(draft.text),
             unsupported=report.unsupported,
-            siblings=Draft.objects.filter(product=draft.product, field=draft.field,
-                                          status=Draft.Status.PENDING).exclude(pk=draft.pk),
+            siblings=Draft.objects.filter(
+                product=draft.product, field=draft.field, status=Draft.Status.PENDING
+            ).exclude(pk=draft.pk),
             can_approve=self.request.user.has_perm("oscar_gpt.approve_descriptions"),
         )
         return ctx
@@ -196,8 +196,12 @@ class DraftReviewView(generic.FormView):
             raise PermissionDenied
         try:
             if action == "approve":
-                service.approve(self.draft, user=user, text=form.cleaned_data["text"],
-                                override_reason=form.cleaned_data["override_reason"])
+                service.approve(
+                    self.draft,
+                    user=user,
+                    text=form.cleaned_data["text"],
+                    override_reason=form.cleaned_data["override_reason"],
+                )
                 messages.success(self.request, _("Approved and published to the product."))
                 return redirect(self.next_url())
             if action == "reject":
@@ -213,10 +217,16 @@ class DraftReviewView(generic.FormView):
         return redirect("oscar_gpt_dashboard:draft-review", pk=self.draft.pk)
 
     def next_url(self):
-        following = Draft.objects.filter(
-            status=Draft.Status.PENDING, job=self.draft.job,
-            product__in=visible_products(self.request.user),
-        ).exclude(pk=self.draft.pk).order_by("pk").first()
+        following = (
+            Draft.objects.filter(
+                status=Draft.Status.PENDING,
+                job=self.draft.job,
+                product__in=visible_products(self.request.user),
+            )
+            .exclude(pk=self.draft.pk)
+            .order_by("pk")
+            .first()
+        )
         if following is not None and self.draft.job_id:
             return reverse("oscar_gpt_dashboard:draft-review", args=[following.pk])
         return reverse("oscar_gpt_dashboard:draft-list")
@@ -233,8 +243,10 @@ class RevisionListView(generic.TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         product = self.get_product()
-        ctx.update(product=product,
-                   revisions=Revision.objects.filter(product=product).select_related("user"))
+        ctx.update(
+            product=product,
+            revisions=Revision.objects.filter(product=product).select_related("user"),
+        )
         return ctx
 
     def post(self, request, *args, **kwargs):
@@ -243,8 +255,8 @@ class RevisionListView(generic.TemplateView):
         product = self.get_product()
         revision = get_object_or_404(Revision, pk=request.POST.get("revision"), product=product)
         service.restore(revision, user=request.user)
-        messages.success(request, _("Restored the %s from before that change.")
-                         % revision.get_field_display().lower())
+        messages.success(
+            request,
+            _("Restored the %s from before that change.") % revision.get_field_display().lower(),
+        )
         return redirect("oscar_gpt_dashboard:revision-list", pk=product.pk)
-
-

@@ -126,8 +126,9 @@ def _attributes(product) -> list[AttributeFact]:
             continue
         name, unit = split_unit(attribute_value.attribute.name)
         facts.append(
-            AttributeFact(attribute_value.attribute.code, name, attribute_value.attribute.type,
-                          value, unit)
+            AttributeFact(
+                attribute_value.attribute.code, name, attribute_value.attribute.type, value, unit
+            )
         )
     return facts
 
@@ -143,8 +144,8 @@ def product_facts(product, *, include_reviews: bool = False, max_reviews: int = 
         for child in product.children.all():
             child_attributes = [a.text for a in _attributes(child)]
             variants.append(
-                f"{child.get_title()}" + (f" ({'; '.join(child_attributes)})" if child_attributes
-                                         else "")
+                f"{child.get_title()}"
+                + (f" ({'; '.join(child_attributes)})" if child_attributes else "")
             )
     reviews = []
     if include_reviews:

@@ -64,7 +64,10 @@ def _products(product_ids: Iterable[int]):
 
 # -- generation ----------------------------------------------------------------------------
 def generate_drafts(
-    products: Sequence, params: GenerationParams, *, job: GenerationJob | None = None,
+    products: Sequence,
+    params: GenerationParams,
+    *,
+    job: GenerationJob | None = None,
     user=None,
 ) -> Outcome:
     """Generate, check and store drafts for ``products``; one batch per field.
@@ -91,9 +94,7 @@ def generate_drafts(
                 product=product, status=Draft.Status.PENDING, params_hash=params.hash
             ).values_list("field", "variant")
         )
-        todo = [
-            (f, v) for f in fields for v in range(params.variants) if (f, v) not in pending
-        ]
+        todo = [(f, v) for f in fields for v in range(params.variants) if (f, v) not in pending]
         if not todo:
             outcome.skipped[product.pk] = (
                 _("Already has a pending draft with these settings.")
@@ -108,11 +109,12 @@ def generate_drafts(
         by_field[item[2]].append(item)
     for field_name, items in by_field.items():
         results = _generate_best(items, field_name, params, user)
-        for (product, facts, _f, variant), (text, report, completions) in zip(
+        for (product, _facts, _f, variant), (text, report, completions) in zip(
             items, results, strict=True
         ):
-            draft = _store_draft(product, field_name, variant, text, report, completions,
-                                 params, job, user)
+            draft = _store_draft(
+                product, field_name, variant, text, report, completions, params, job, user
+            )
             outcome.drafts.append(draft)
     if app_settings.DESCRIPTIONS_AUTO_PUBLISH and params.variants == 1:
         for draft in outcome.drafts:
@@ -311,8 +313,12 @@ def job_progress(job: GenerationJob) -> dict:
 
 def cancel_job(job: GenerationJob) -> None:
     GenerationJob.objects.filter(
-        pk=job.pk, status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING,
-                               GenerationJob.Status.PAUSED]
+        pk=job.pk,
+        status__in=[
+            GenerationJob.Status.QUEUED,
+            GenerationJob.Status.RUNNING,
+            GenerationJob.Status.PAUSED,
+        ],
     ).update(status=GenerationJob.Status.CANCELLED, finished_at=timezone.now())
 
 
@@ -350,25 +356,39 @@ def edit(draft: Draft, text: str, *, user=None) -> Draft:
         raise DescriptionError(_("The text can't be empty."))
     params = GenerationParams.from_dict(draft.params)
     text = clean_output(draft.field, text) if draft.field != DescriptionField.DESCRIPTION else text
-    report = check_text(text, product_facts(draft.product, include_reviews=params.include_reviews),
-                        params)
+    report = check_text(
+        text, product_facts(draft.product, include_reviews=params.include_reviews), params
+    )
     draft.text, draft.edited = text, True
     draft.claims, draft.unsupported_claims = report.as_dict(), len(report.unsupported)
     draft.save(update_fields=["text", "edited", "claims", "unsupported_claims"])
     return draft
 
 
-@transaction.atomic
-def approve(draft: Draft, *, user=None, text: str | None = None, override_reason: str = "") -> Draft:
-    """Publish a draft to its product field, keeping the previous text as a revision."""
+def approve(
+    draft: Draft, *, user=None, text: str | None = None, override_reason: str = ""
+) -> Draft:
+    """Publish a draft to its product field, keeping the previous text as a revision.
+
+    A changed ``text`` is saved (and re-checked) first, so a reviewer's edit is kept even
+    when the approval itself is refused.
+    """
     if text is not None and text.strip() != draft.text:
         draft = edit(draft, text, user=user)
+    with transaction.atomic():
+        return _approve(draft, user=user, override_reason=override_reason)
+
+
+def _approve(draft: Draft, *, user, override_reason: str) -> Draft:
     draft = _locked_pending(draft)
     override_reason = (override_reason or "").strip()
     if draft.flagged and not override_reason:
         raise ApprovalBlocked(
-            _("This draft has %(count)d unsupported claim(s). Edit it, or give a reason to "
-              "approve it anyway.") % {"count": draft.unsupported_claims}
+            _(
+                "This draft has %(count)d unsupported claim(s). Edit it, or give a reason to "
+                "approve it anyway."
+            )
+            % {"count": draft.unsupported_claims}
         )
     _write_field(draft.product, draft.field, draft.text, user=user, draft=draft)
     draft.status = Draft.Status.APPROVED
@@ -419,14 +439,19 @@ def _write_field(product, field_name: str, text: str, *, user=None, draft=None, 
     setattr(product, field_name, text)
     product.save(update_fields=[field_name, "date_updated"])
     return Revision.objects.create(
-        product=product, field=field_name, before=before, after=text,
+        product=product,
+        field=field_name,
+        before=before,
+        after=text,
         user=user if getattr(user, "is_authenticated", False) else None,
-        draft=draft, restored_from=restored_from,
+        draft=draft,
+        restored_from=restored_from,
     )
 
 
 @transaction.atomic
 def restore(revision: Revision, *, user=None) -> Revision:
     """Put a field back to what it was before ``revision``; restoring is a revision too."""
-    return _write_field(revision.product, revision.field, revision.before, user=user,
-                        restored_from=revision)
+    return _write_field(
+        revision.product, revision.field, revision.before, user=user, restored_from=revision
+    )

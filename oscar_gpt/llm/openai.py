@@ -175,28 +175,45 @@ class OpenAIBackend(Backend):
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
         """Concurrent requests (``CONCURRENCY``); results in the order asked."""
         workers = max(1, min(int(self.config["CONCURRENCY"]), len(conversations)))
-        if workers == 1:
-            return super().complete_batch(conversations, **params)
         with ThreadPoolExecutor(workers, thread_name_prefix="oscar-gpt-openai") as pool:
-            return list(pool.map(lambda m: self.complete(m, **params), conversations))
+            futures = [pool.submit(self.complete, m, **params) for m in conversations]
+        results, first_error = {}, None
+        for index, future in enumerate(futures):
+            try:
+                results[index] = future.result()
+            except BackendError as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            #: what did complete, so the ledger records the tokens those calls used
+            first_error.completed = results
+            raise first_error
+        return [results[i] for i in range(len(conversations))]
 
     def stream(self, messages: Messages, **params: Any) -> Iterator[StreamChunk]:
         request = self._request(messages, params)
+        reason, usage = "", None
         try:
-            stream = self.client.chat.completions.create(
+            # ``with``: a reader that stops early closes the HTTP response, and the server
+            # stops generating.
+            with self.client.chat.completions.create(
                 **request, stream=True, stream_options={"include_usage": True}
-            )
-            reason, usage = "", None
-            for event in stream:
-                if event.usage is not None:
-                    usage = event.usage
-                for choice in event.choices or ():
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
-                    if choice.delta and choice.delta.content:
-                        yield StreamChunk(delta=choice.delta.content)
+            ) as stream:
+                for event in stream:
+                    if event.usage is not None:
+                        usage = event.usage
+                    for choice in event.choices or ():
+                        if choice.finish_reason:
+                            reason = choice.finish_reason
+                        if choice.delta and choice.delta.content:
+                            yield StreamChunk(delta=choice.delta.content)
         except openai.OpenAIError as exc:
             raise map_error(exc, self.alias) from exc
+        if usage is None:
+            logger.warning(
+                "%s (%s) sent no token usage with a stream; the ledger row has 0 tokens",
+                self.alias,
+                self.config["BASE_URL"] or "api.openai.com",
+            )
         yield StreamChunk(
             delta="",
             prompt_tokens=usage.prompt_tokens if usage else None,

@@ -72,16 +72,21 @@ def chat_batch(
             completions = candidate.complete_batch(conversations, **params)
         except Exception as exc:
             elapsed = time.perf_counter() - started
-            for messages, obj in zip(conversations, objs, strict=True):
+            # Concurrent remote calls may have finished before one failed: they cost tokens.
+            done = getattr(exc, "completed", {}) or {}
+            for index, (messages, obj) in enumerate(zip(conversations, objs, strict=True)):
+                completion = done.get(index)
                 ledger.record(
                     feature=feature,
                     backend=candidate,
-                    status="error",
+                    status="ok" if completion else "error",
                     latency_s=elapsed,
                     messages=messages,
-                    error=exc,
+                    error=None if completion else exc,
                     obj=obj,
                     user=user,
+                    prompt_tokens=completion.prompt_tokens if completion else 0,
+                    completion_tokens=completion.completion_tokens if completion else 0,
                 )
             if not isinstance(exc, BackendError) or not exc.retryable:
                 raise
@@ -148,6 +153,20 @@ def chat_stream(
             final.finish_reason = final.finish_reason or "stop"
             yield final
             return
+        except GeneratorExit:
+            # The reader went away (a shopper closed the page): the call still cost tokens.
+            ledger.record(
+                feature=feature,
+                backend=candidate,
+                status="error",
+                kind="stream",
+                latency_s=time.perf_counter() - started,
+                messages=messages,
+                error=GeneratorExit(),
+                obj=obj,
+                user=user,
+            )
+            raise
         except Exception as exc:
             ledger.record(
                 feature=feature,

@@ -24,10 +24,16 @@ def headphones_class():
 
 
 def headphones(product_class, title="Quietwave Pro", description="", **attributes):
-    values = {"battery_life_hours": 30, "weight_g": 250.0, "wireless": True,
-              "noise_cancelling": True, "material": "aluminium"} | attributes
-    product = create_product(product_class=product_class.name, title=title, price=129,
-                             num_in_stock=5)
+    values = {
+        "battery_life_hours": 30,
+        "weight_g": 250.0,
+        "wireless": True,
+        "noise_cancelling": True,
+        "material": "aluminium",
+    } | attributes
+    product = create_product(
+        product_class=product_class.name, title=title, price=129, num_in_stock=5
+    )
     for code, value in values.items():
         setattr(product.attr, code, value)
     product.description = description

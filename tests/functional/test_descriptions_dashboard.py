@@ -15,9 +15,15 @@ from tests.functional.descriptions_helpers import headphones, headphones_class
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CONTROLS = {
-    "product_fields": ["description"], "tone": "friendly", "length": "short",
-    "language": "en-gb", "format": "paragraph", "keywords": "", "audience": "",
-    "instructions": "", "variants": "1",
+    "product_fields": ["description"],
+    "tone": "friendly",
+    "length": "short",
+    "language": "en-gb",
+    "format": "paragraph",
+    "keywords": "",
+    "audience": "",
+    "instructions": "",
+    "variants": "1",
 }
 
 
@@ -44,16 +50,21 @@ def test_owner_generates_reviews_approves_and_restores(
     # 1. select the product in Oscar's product list and pick our bulk action
     listing = client.get(reverse("dashboard:catalogue-product-list"))
     assert b"Generate descriptions" in listing.content
-    response = client.post(reverse("dashboard:catalogue-product-list"), {
-        "action": "oscar_gpt_generate_descriptions", "selected_product": [product.pk],
-    })
+    response = client.post(
+        reverse("dashboard:catalogue-product-list"),
+        {
+            "action": "oscar_gpt_generate_descriptions",
+            "selected_product": [product.pk],
+        },
+    )
     assert response.status_code == 302 and "bulk-action" in response["Location"]
     form_page = client.get(response["Location"])
     assert form_page.status_code == 200 and b"What to write" in form_page.content
     # 2. submit the controls: the job is queued and (eagerly) run on commit
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(response["Location"],
-                           {**CONTROLS, "selected_products": [product.pk]}, follow=True)
+        done = client.post(
+            response["Location"], {**CONTROLS, "selected_products": [product.pk]}, follow=True
+        )
     job = GenerationJob.objects.get()
     assert f"follow job #{job.pk}" in done.content.decode()
     # 3. watch the job
@@ -112,8 +123,14 @@ def test_a_flagged_draft_needs_a_written_reason(client, owner, local_backend):
     assert re.search(r'<mark class="oscar-gpt-unsupported"[^>]*>50 hour', content)
     product.refresh_from_db()
     assert "50 hour" not in (product.description or "")
-    client.post(url, {"text": invented, "action": "approve",
-                      "override_reason": "Checked with the supplier's new spec sheet."})
+    client.post(
+        url,
+        {
+            "text": invented,
+            "action": "approve",
+            "override_reason": "Checked with the supplier's new spec sheet.",
+        },
+    )
     draft.refresh_from_db()
     product.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED
@@ -125,8 +142,7 @@ def test_generate_page_validates_input(client, owner):
     url = reverse("oscar_gpt_dashboard:generate")
     page = client.post(url, {**CONTROLS, "target": "products", "products": ""})
     assert page.status_code == 200 and b"No products chosen" in page.content
-    page = client.post(url, {**CONTROLS, "target": "products", "products": "1",
-                             "language": "xx"})
+    page = client.post(url, {**CONTROLS, "target": "products", "products": "1", "language": "xx"})
     assert b"is not one of the available choices" in page.content
     page = client.post(url, {**CONTROLS, "target": "category"})
     assert b"Choose a category" in page.content

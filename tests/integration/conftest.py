@@ -138,12 +138,24 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(postgres, redis_broker, tmp_path_factory):
+    """A worker process, and this process's Celery app pointed at its broker and queue, so
+    code under test that calls ``task.delay()`` reaches it."""
+    from sandbox.celery import app
+
     worker = WorkerProcess(postgres, redis_broker, tmp_path_factory.mktemp("worker") / "log")
     try:
         worker.start()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_default_queue")}
+    app.conf.update(
+        broker_url=redis_broker, result_backend=redis_broker, task_default_queue=worker.queue
+    )
+    if app._pool is not None:  # a pool made for another broker earlier in this run
+        app._pool.force_close_all()
+        app._pool = None
     yield worker
+    app.conf.update(saved)
     worker.stop()
 
 

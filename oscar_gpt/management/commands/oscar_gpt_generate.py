@@ -19,36 +19,53 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         target = parser.add_argument_group("which products")
         target.add_argument("--product", type=int, action="append", default=[], metavar="ID")
-        target.add_argument("--category", action="append", default=[], metavar="SLUG",
-                            help="A category and its subcategories (repeatable).")
+        target.add_argument(
+            "--category",
+            action="append",
+            default=[],
+            metavar="SLUG",
+            help="A category and its subcategories (repeatable).",
+        )
         target.add_argument("--all", action="store_true", help="The whole catalogue.")
-        parser.add_argument("--only-empty", action="store_true",
-                            help="Only fields that are empty now.")
-        parser.add_argument("--field", action="append", metavar="FIELD",
-                            choices=[f.value for f in DescriptionField],
-                            help="description (default), meta_title, meta_description.")
+        parser.add_argument(
+            "--only-empty", action="store_true", help="Only fields that are empty now."
+        )
+        parser.add_argument(
+            "--field",
+            action="append",
+            metavar="FIELD",
+            choices=[f.value for f in DescriptionField],
+            help="description (default), meta_title, meta_description.",
+        )
         parser.add_argument("--language", default="")
         parser.add_argument("--tone", default="friendly", help=f"{', '.join(TONES)} or free text")
         parser.add_argument("--length", default="medium", choices=list(LENGTHS))
-        parser.add_argument("--format", default="paragraph",
-                            choices=["paragraph", "bullets", "both"])
+        parser.add_argument(
+            "--format", default="paragraph", choices=["paragraph", "bullets", "both"]
+        )
         parser.add_argument("--keywords", default="", help="Comma-separated SEO keywords.")
         parser.add_argument("--variants", type=int, default=1)
-        parser.add_argument("--queue", action="store_true",
-                            help="Queue a job for the workers and return at once.")
+        parser.add_argument(
+            "--queue", action="store_true", help="Queue a job for the workers and return at once."
+        )
 
     def handle(self, *args, **options):
         params = GenerationParams(
             fields=options["field"] or [DescriptionField.DESCRIPTION.value],
-            tone=options["tone"], length=options["length"], language=options["language"],
-            keywords=options["keywords"], format=options["format"],
-            variants=options["variants"], only_empty=options["only_empty"],
+            tone=options["tone"],
+            length=options["length"],
+            language=options["language"],
+            keywords=options["keywords"],
+            format=options["format"],
+            variants=options["variants"],
+            only_empty=options["only_empty"],
         )
         try:
             params.validate()
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in
-                                         exc.message_dict.items())) from exc
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from exc
         ids = self._product_ids(options)
         try:
             job = service.start_job(ids, params, enqueue=options["queue"])
@@ -66,8 +83,8 @@ class Command(BaseCommand):
             if category is None:
                 raise CommandError(f"Unknown category slug: {slug}")
             tree = Category.get_tree(category)
-            ids += Product.objects.browsable().filter(categories__in=tree).values_list(
-                "pk", flat=True
+            ids += (
+                Product.objects.browsable().filter(categories__in=tree).values_list("pk", flat=True)
             )
         if options["all"]:
             ids += Product.objects.browsable().values_list("pk", flat=True)
@@ -94,6 +111,8 @@ class Command(BaseCommand):
             f"{progress['flagged']} with unsupported claims."
         )
         for failure in progress["failures"]:
-            self.stdout.write(self.style.WARNING(
-                f"  {failure['product_title']} (#{failure['product_id']}): {failure['reason']}"
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {failure['product_title']} (#{failure['product_id']}): {failure['reason']}"
+                )
+            )
