@@ -24,7 +24,7 @@ def test_worker_runs_a_local_model_task_and_writes_the_ledger(celery_worker_proc
 
 def test_the_task_returns_the_probe_and_reports_failures(celery_worker_process):
     ok = celery_worker_process.result(celery_worker_process.send(check_backend, "local"))
-    assert ok["ok"] is True and ok["device"] == "cpu" and ok["completion_tokens"] > 0
+    assert ok["ok"] is True and ok["device"].startswith("cpu") and ok["completion_tokens"] > 0
     # An alias the worker's settings don't define: reported as a failed probe, not retried.
     failed = celery_worker_process.result(
         celery_worker_process.send(check_backend, "no-such-backend")
