@@ -55,6 +55,7 @@ SEED = 20240601
 _NUMBER_RE = re.compile(r"(?<![\w.])[0-9]+(?:\.[0-9]+)?(?![\w.]?[0-9])")
 
 #: Unit swaps within one dimension, the number left as it is.
+# fmt: off
 UNIT_SWAPS = {
     "kilograms": "grams", "kilogram": "gram", "grams": "kilograms", "gram": "kilogram",
     "kg": "g", "g": "kg", "milligrams": "grams", "mg": "g", "ounces": "pounds",
@@ -73,7 +74,8 @@ UNIT_SWAPS = {
     "milliampere hours": "ampere hours", "mAh": "Ah",
     "degrees celsius": "degrees fahrenheit", "degrees fahrenheit": "degrees celsius",
     "°C": "°F", "GHz": "MHz", "MHz": "GHz", "calories": "kilojoules",
-}  # fmt: skip
+}
+# fmt: on
 _UNIT_RE = re.compile(
     r"(?<=[0-9])( ?)("
     + "|".join(re.escape(unit) for unit in sorted(UNIT_SWAPS, key=len, reverse=True))
@@ -81,17 +83,21 @@ _UNIT_RE = re.compile(
 )
 
 #: Materials to swap; the replacement is one the attribute does not mention.
+# fmt: off
 MATERIALS = (
     "stainless steel", "steel", "copper", "aluminum", "aluminium", "brass", "bronze",
     "titanium", "iron", "zinc", "silver", "gold", "leather", "cotton", "wool", "polyester",
     "nylon", "plastic", "glass", "ceramic", "wood", "bamboo", "silicone", "rubber", "fleece",
     "silk", "linen", "canvas", "mesh", "acrylic", "spandex", "oak", "walnut", "pine",
-)  # fmt: skip
+)
+# fmt: on
 #: Spellings and kinds of one material: swapping within a family plants no error.
+# fmt: off
 FAMILIES = {
     "aluminium": "aluminum", "stainless steel": "steel", "oak": "wood", "walnut": "wood",
     "pine": "wood", "bamboo": "wood",
-}  # fmt: skip
+}
+# fmt: on
 _MATERIAL_RE = re.compile(
     r"\b(" + "|".join(re.escape(m) for m in MATERIALS) + r")\b", re.IGNORECASE
 )

@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
 # Before torch is imported (it reads it once); the llama.cpp server inherits it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -36,56 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
-PRODUCTS = [
-    ("Aeropress coffee maker", "BPA-free plastic, makes 1-3 cups, includes 350 filters"),
-    ("Merino wool hiking socks", "cushioned sole, sizes 39-46, pack of 3"),
-    ("Cast iron skillet", "26 cm, pre-seasoned, oven safe to 260 C"),
-    ("Noise-cancelling headphones", "over-ear, 30 h battery, USB-C charging"),
-    ("Bamboo cutting board", "45 x 30 cm, juice groove, reversible"),
-    ("LED desk lamp", "dimmable, 3 colour temperatures, USB charging port"),
-    ("Stainless steel water bottle", "750 ml, double-walled, keeps drinks cold 24 h"),
-    ("Yoga mat", "6 mm thick, non-slip, recycled rubber, carry strap"),
-    ("Mechanical keyboard", "tenkeyless, brown switches, white backlight"),
-    ("Linen duvet cover", "double size, stone washed, natural colour"),
-    ("Electric kettle", "1.7 l, glass body, temperature control"),
-    ("Children's picture book", "hardback, 32 pages, about a brave hedgehog"),
-    ("Trail running shoes", "waterproof membrane, 8 mm drop, grippy lugs"),
-    ("Ceramic plant pot", "20 cm, drainage hole, matte terracotta glaze"),
-    ("Wireless mouse", "ergonomic, silent clicks, 18-month battery life"),
-    ("Chef's knife", "20 cm blade, Japanese steel, walnut handle"),
-    ("Rain jacket", "packable, taped seams, adjustable hood"),
-    ("Scented soy candle", "fig and cedar, 40 h burn time, glass jar"),
-    ("Portable Bluetooth speaker", "waterproof IP67, 12 h playtime"),
-    ("Organic green tea", "loose leaf, 100 g tin, from Shizuoka"),
-    ("Kids' bicycle helmet", "adjustable fit, LED rear light, sizes 48-54 cm"),
-    ("Leather wallet", "bifold, 8 card slots, RFID blocking"),
-    ("Wool throw blanket", "130 x 170 cm, herringbone pattern"),
-    ("Digital kitchen scale", "5 kg capacity, 1 g precision, tare function"),
-    ("Camping hammock", "parachute nylon, holds 200 kg, tree straps included"),
-    ("Sunglasses", "polarised lenses, acetate frame, UV400"),
-    ("Board game", "2-4 players, ages 10+, about building railways"),
-    ("Espresso cups", "set of 4, porcelain, 80 ml"),
-    ("Desk organiser", "oak wood, three compartments, phone stand"),
-    ("Electric toothbrush", "sonic, 2-minute timer, 3 brush heads"),
-    ("Dog bed", "orthopaedic foam, washable cover, size L"),
-    ("Watercolour paint set", "24 colours, travel case, two brushes"),
-]
-
-SYSTEM = "You write short, friendly product descriptions for an online shop."
-
-
-def conversations(count: int) -> list[list[dict[str, str]]]:
-    items = [PRODUCTS[i % len(PRODUCTS)] for i in range(count)]
-    return [
-        [
-            {"role": "system", "content": SYSTEM},
-            {
-                "role": "user",
-                "content": f"Write a two-sentence product description for: {title}, {attributes}",
-            },
-        ]
-        for title, attributes in items
-    ]
+from prompts import conversations  # noqa: E402
 
 
 @dataclass
@@ -118,11 +70,10 @@ def bench_local(prompts, batches, max_tokens: int, threads: int, dtype: str) -> 
         f"loaded in {time.perf_counter() - started:.1f}s",
         flush=True,
     )
-    # Warm-up: one small batch and one of the largest size (allocator, kernels, caches).
-    backend.complete_batch(prompts[:1], max_tokens=8, temperature=0)
-    backend.complete_batch(
-        prompts[: max(batches)], max_tokens=8, temperature=0, batch_size=max(batches)
-    )
+    # Warm-up, as a long-running worker is: one full pass at each batch size (kernels for
+    # every shape, allocator, caches; bfloat16 kernels are slow the first time per shape).
+    for batch in batches:
+        backend.complete_batch(prompts, max_tokens=max_tokens, temperature=0, batch_size=batch)
     runs = []
     for batch in batches:
         started = time.perf_counter()
@@ -132,7 +83,7 @@ def bench_local(prompts, batches, max_tokens: int, threads: int, dtype: str) -> 
         seconds = time.perf_counter() - started
         assert len(completions) == len(prompts)
         run = Run(
-            "local (transformers)",
+            f"local {str(lm.model.dtype).removeprefix('torch.')}",
             batch,
             len(prompts),
             sum(c.completion_tokens for c in completions),
@@ -204,7 +155,9 @@ def main(argv=None) -> int:
         "--threads", type=int, default=2, help="CPU threads for both backends (default: 2)"
     )
     parser.add_argument(
-        "--dtype", default="auto", help="the local backend's DTYPE (default: auto, its own choice)"
+        "--dtypes",
+        default="float32,bfloat16",
+        help="the local backend's DTYPE settings to measure (default: float32,bfloat16)",
     )
     args = parser.parse_args(argv)
     batches = [int(b) for b in args.batches.split(",") if b.strip()]
@@ -212,7 +165,11 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()
 
     reference = bench_llama_cpp(prompts, args.max_tokens, args.threads)
-    local_runs = bench_local(prompts, batches, args.max_tokens, args.threads, args.dtype)
+    local_runs = [
+        run
+        for dtype in args.dtypes.split(",")
+        for run in bench_local(prompts, batches, args.max_tokens, args.threads, dtype.strip())
+    ]
 
     print()
     print(
@@ -227,7 +184,8 @@ def main(argv=None) -> int:
     met = best is not None and best.rate >= 1.5 * reference.rate
     if best is not None:
         print(
-            f"best batched local: batch {best.batch}, {best.rate / reference.rate:.2f}x llama.cpp"
+            f"best batched local: {best.backend}, batch {best.batch}, "
+            f"{best.rate / reference.rate:.2f}x llama.cpp"
         )
     print(f"goal: batched local >= 1.5x llama.cpp single-stream: {'MET' if met else 'NOT MET'}")
     return 0

@@ -94,16 +94,6 @@ def pick_device(setting: str = "auto") -> str:
     return "cpu"
 
 
-def cpu_has_fast_bfloat16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (AMX or AVX512-BF16)."""
-    import torch
-
-    try:
-        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
-    except AttributeError:  # these helpers are private; without them, stay with float32
-        return False
-
-
 def _cache_root() -> Path:
     root = os.environ.get("OSCAR_GPT_CACHE_DIR") or Path.home() / ".cache" / "oscar_gpt"
     return Path(root) / "models"
@@ -163,10 +153,9 @@ class LoadedModel:
             return getattr(torch, dtype)
         if device.startswith("cuda"):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if device == "cpu" and cpu_has_fast_bfloat16():
-            # Batched generation is bound by reading the weights: half the bytes, and the
-            # CPU's bf16 units (AMX / AVX512-BF16) do the arithmetic. See bench/.
-            return torch.bfloat16
+        # On CPUs with AMX or AVX512-BF16, DTYPE "bfloat16" roughly doubles batched throughput
+        # (bulk workers) but each new tensor shape is slow the first time: float32 is the
+        # default for latency (shopper Q&A). Figures in docs/performance.md.
         return torch.float32
 
     def _save_cache(self, model, cache: Path) -> None:
@@ -240,8 +229,8 @@ class TransformersBackend(Backend):
         "GGUF_FILE": None,
         #: "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:1", "mps".
         "DEVICE": "auto",
-        #: "auto": bfloat16 on CPUs with AMX or AVX512-BF16 and on CUDA (float16 on older
-        #: GPUs), else float32; or a torch dtype name.
+        #: "auto": float32 on CPU, bfloat16 on CUDA (float16 on older GPUs); or a torch dtype
+        #: name ("bfloat16" suits bulk workers on CPUs with AMX or AVX512-BF16).
         "DTYPE": "auto",
         #: torch threads on CPU; None leaves torch's default (one per core).
         "THREADS": None,
