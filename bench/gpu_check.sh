@@ -12,8 +12,10 @@ if ls .whl/*.whl >/dev/null 2>&1; then
 fi
 gguf="${1:-/tmp/gguf/SmolLM2-135M-Instruct.Q4_1.gguf}"
 if [ ! -f "$gguf" ]; then
-    mkdir -p "$(dirname "$gguf")"
-    cat /tmp/gguf/part* .gpu/gguf.part* 2>/dev/null | cat > "$gguf"
+    # Parts may arrive in separate calls: earlier ones kept in /tmp/gguf, the rest in .gpu/.
+    mkdir -p /tmp/gguf
+    cp -n .gpu/gguf.part* /tmp/gguf/ 2>/dev/null || true
+    cat /tmp/gguf/gguf.part* > "$gguf"
 fi
 echo "gguf: $(sha256sum "$gguf")"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
