@@ -14,7 +14,9 @@ baseline (flag every number whose digits are not in the attribute's text):
   overlapping the altered span), per kind: a number changed (x2, +1 or one digit), a unit
   changed without converting the number (grams -> kilograms, inches -> centimeters), a
   material swapped for another. Each row gets at most one alteration of each kind, only when
-  its sentence has something to alter.
+  its sentence has something to alter, and only when the alteration is an error: a changed
+  number that the attribute states anyway, a unit swap of the number 0 (0 kg is 0 lb), or a
+  swap within one material's spellings and kinds (aluminium/aluminum, oak/wood) is skipped.
 
 The checker was improved looking at the train split only; dev is reported as it comes.
 

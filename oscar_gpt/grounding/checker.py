@@ -12,15 +12,21 @@ The rules, in the order they take the text (an earlier rule's span is not read a
 4. Codes mixing letters and digits ("WH-1000XM5", "H.264", "4K"): supported when a fact
    contains them (case, spaces and punctuation ignored).
 5. Numbers. With a unit, a quantity is supported by a fact of the same dimension whose value
-   is equal after conversion, within the precision the text used (half its last digit,
-   capped at 5 %, never less than 0.5 %): "0.25 kg" matches 250 g, "30 cm" matches 12 in,
-   "20 inches" does not match 20.5 in. A hedge ("about 30 h") allows 10 %; a bound ("more
-   than 20 hours", "under 2 kg") is supported by any fact value that satisfies it.
-   A fact number without a unit supports a quantity of any dimension its name doesn't rule
-   out ("Weight: 250" supports "250 g", not "250 ml"). Bare numbers and counts must equal a
-   number in some fact (or the length of a multi-option fact: "two colours"); after a word
-   that a fact puts before a number ("Bluetooth 5.0" when a fact says "Bluetooth 5.3") they
-   must equal one of that word's numbers.
+   is equal after conversion, within the precision the text used: half its last digit
+   (exclusive), capped at 5 %; when the fact is in another unit, never tighter than 0.5 %
+   (the rounding of a conversion). So "0.25 kg" matches 250 g and "30 cm" matches 12 in, but
+   "20 inches" does not match 20.5 in, "533 ml" does not match 532 ml and "2 kg" does not
+   match 1.6 kg. A hedge ("about", "approx.", "~") allows 10 %: "approximately 30 h" matches
+   29.5 h, "30 h" does not. A bound ("more than 20 hours", "under 2 kg", "6+ months") is
+   supported by a fact value that satisfies it, its end included; a fact that is itself a
+   bound ("less than 36 months") is only restated, never loosened.
+   A fact whose whole value is one number without a unit ("Weight: 250") supports a quantity
+   of any dimension its name does not rule out ("250 g", not "250 ml"), unless another fact
+   gives that number in another unit of the same dimension: "34 cm" when a fact says 34 in is
+   a unit mistake. Bare numbers and counts must equal a number in some fact (or the length of
+   a multi-option fact: "two colours"); after a word that a fact puts before a number
+   ("Bluetooth 5.0" when a fact says "Bluetooth 5.3") they must equal one of that word's
+   numbers.
 
 No model calls, no database: facts arrive as plain :class:`Fact` values.
 """
@@ -48,17 +54,29 @@ from .vocabulary import CONCEPTS, TERM_KINDS, Concept, Language, language_for
 
 #: Claim kinds, for filtering and display.
 KINDS = (
-    "number", "percentage", "dimension", "count", "material", "colour", "absolute",
-    "certification", "attribute",
-)  # fmt: skip
+    "number",  # a bare number, a code ("WH-1000XM5"), or a quantity that is no size
+    "percentage",
+    "dimension",  # a length or area, or a size "45 x 30 cm"
+    "count",  # "3 brush heads", "pack of 3", "two colours"
+    "material",
+    "colour",
+    "absolute",  # "waterproof", "best", "guaranteed", "plastic-free"
+    "certification",  # "CE", "IP67", "BPA-free", "vegan"
+    "attribute",  # a boolean fact's name, or a number after an attribute ("Bluetooth 5.0")
+)
 
 #: Relative tolerance after a hedge ("about 30 hours").
 HEDGE_TOLERANCE = 0.10
-#: Tolerance is never tighter than this (conversions and rounding of converted values).
+#: Against a fact in another unit, tolerance is never tighter than this (conversions round).
 FLOOR_TOLERANCE = 0.005
 #: Nor looser than this, however coarse the text's last digit ("2 kg" is not 1.6 kg).
 CAP_TOLERANCE = 0.05
 
+
+# Tuples, not unions: ``int | float`` builds a new object each time it is evaluated.
+_NUMBERS = (int, float, Decimal)
+_DATES = (date, datetime)
+_COLLECTIONS = (list, tuple, set, frozenset)
 
 _configured = False
 
@@ -171,19 +189,19 @@ class ClaimsReport:
             )
             position = claim.end
         parts.append(escape(text[position:]))
-        return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
+        return mark_safe("".join(parts))  # every piece is escaped above
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, bool | int | str) or value is None:
+    if isinstance(value, (bool, int, str)) or value is None:
         return value
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else str(value)
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, date | datetime):
+    if isinstance(value, _DATES):
         return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _COLLECTIONS):
         return [_json_value(item) for item in value]
     return str(value)
 
@@ -219,11 +237,11 @@ def _number_text(value: float | int | Decimal, lang: Language) -> str:
 def _value_text(value: Any, lang: Language) -> str:
     if isinstance(value, bool):
         return lang.yes_no[0] if value else lang.yes_no[1]
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, _NUMBERS):
         return _number_text(value, lang)
-    if isinstance(value, date | datetime):
+    if isinstance(value, _DATES):
         return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _COLLECTIONS):
         return ", ".join(_value_text(item, lang) for item in value)
     return str(value)
 
@@ -235,7 +253,7 @@ def _unit_of(fact: Fact, lang: Language) -> str:
     """The fact's unit, or one its name gives: "Weight (kg)", "Battery life in hours"."""
     if fact.unit or isinstance(fact.value, bool):
         return fact.unit.replace("_", " ")
-    if isinstance(fact.value, int | float | Decimal):
+    if isinstance(fact.value, _NUMBERS):
         match = _NAME_UNIT_RE.search(fact.name)
         if match:
             candidate = (match.group(1) or match.group(2)).strip()
@@ -261,6 +279,7 @@ def describe(fact: Fact, language: str = "en") -> str:
 # -- vocabulary ----------------------------------------------------------------------------
 
 # Certifications and claims written with signs, each with a cheap test that skips its regex.
+# fmt: off
 _SPECIAL: tuple[tuple[str, re.Pattern[str], Any], ...] = (
     ("ip", re.compile(r"(?<![A-Za-z0-9])[Ii][Pp](?:[Xx][0-9]|[0-9][Xx0-9])[Kk]?(?![A-Za-z0-9])"),
      lambda text, lowered: "ip" in lowered),
@@ -277,7 +296,8 @@ _SPECIAL: tuple[tuple[str, re.Pattern[str], Any], ...] = (
      lambda text, lowered: "eltweit" in lowered),
     ("ce", re.compile(r"(?<![A-Za-z0-9])CE(?:[ -](?:certified|marked|mark|zertifiziert))?"
                       r"(?![A-Za-z0-9])"), lambda text, lowered: "CE" in text),
-)  # fmt: skip
+)
+# fmt: on
 _JOINERS = frozenset({" ", "-", "_", "\u00a0", " - ", "- "})
 
 
@@ -294,6 +314,8 @@ class _Vocabulary:
     #: concept -> itself and everything it implies.
     closure: dict[str, frozenset[str]]
     not_term_first: frozenset[str]
+    #: A shop's own terms with digits ("EN 71"): (concept, pattern).
+    special: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 def _freeze(extra: Mapping[str, Iterable[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -307,10 +329,23 @@ def _vocabulary(code: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) -> _V
     lang = language_for(code)
     terms = dict(lang.terms)
     concepts = dict(CONCEPTS)
+    special: list[tuple[str, re.Pattern[str]]] = []
     for kind, words in extra:
         if kind not in TERM_KINDS:
             raise ValueError(f"extra_vocabulary: unknown kind {kind!r}; use one of {TERM_KINDS}")
         for word in words:
+            if any(char.isdigit() for char in word):
+                # "EN 71", "ISO 14001": matched as written, spaces and hyphens optional.
+                pieces = [re.escape(piece) for piece in re.split(r"[\s_-]+", word) if piece]
+                if pieces:
+                    pattern = re.compile(
+                        r"(?<![^\W_])" + r"[ \u00a0-]?".join(pieces) + r"(?![^\W_])",
+                        re.IGNORECASE,
+                    )
+                    key = _normal(word)
+                    concepts.setdefault(key, Concept(kind))
+                    special.append((key, pattern))
+                continue
             surface = " ".join(WORD_RE.findall(word.lower()))
             if not surface:
                 continue
@@ -339,7 +374,15 @@ def _vocabulary(code: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) -> _V
     )
     not_term_first = frozenset(phrase.split(" ", 1)[0] for phrase in lang.not_terms)
     return _Vocabulary(
-        lang, terms, concepts, first_words, fact_terms, fact_first_words, closure, not_term_first
+        lang,
+        terms,
+        concepts,
+        first_words,
+        fact_terms,
+        fact_first_words,
+        closure,
+        not_term_first,
+        tuple(special),
     )
 
 
@@ -439,13 +482,17 @@ def _find_terms(
         last = index + size - 1
         term_end = words[last][1]
         free = False
-        if last + 1 < count and words[last + 1][2] in ("free", "frei"):
-            if text[term_end : words[last + 1][0]] in ("-", " ", "\u00a0"):
-                concept = vocab.concepts.get(key)
-                if concept is not None and concept.kind in ("material", "colour"):
-                    free = True
-                    term_end = words[last + 1][1]
-                    size += 1
+        concept = vocab.concepts.get(key)
+        if (
+            last + 1 < count
+            and words[last + 1][2] in ("free", "frei")
+            and text[term_end : words[last + 1][0]] in ("-", " ", "\u00a0")
+            and concept is not None
+            and concept.kind in ("material", "colour")
+        ):
+            free = True  # "plastic-free"
+            term_end = words[last + 1][1]
+            size += 1
         negated = _negated(text, words, index, vocab.lang)
         answer = _ANSWER_RE.match(text, term_end)
         if answer is not None:
@@ -455,12 +502,13 @@ def _find_terms(
     return found
 
 
-def _special_terms(text: str, mask: bytearray | None) -> list[_Term]:
+def _special_terms(text: str, vocab: _Vocabulary, mask: bytearray | None) -> list[_Term]:
     found = []
     lowered = text.lower()
-    for key, pattern, worth_trying in _SPECIAL:
-        if not worth_trying(text, lowered):
-            continue
+    patterns = [
+        (key, pattern) for key, pattern, worth_trying in _SPECIAL if worth_trying(text, lowered)
+    ]
+    for key, pattern in [*patterns, *vocab.special]:
         for match in pattern.finditer(text):
             if mask is not None and mask.find(1, match.start(), match.end()) != -1:
                 continue
@@ -507,11 +555,14 @@ class _FactIndex:
             self.starts.append(position)
             position += len(line) + 1
         self.codes = [_normal(line) for line in lines]
+        self._line_words: dict[int, frozenset[str]] = {}
         blob = self.blob
         words = words_of(blob)
 
         #: number -> the first fact stating it.
         self.numbers: dict[float, Fact] = {}
+        #: number -> the lines (facts) it appears in.
+        self.number_lines: dict[float, list[int]] = {}
         #: dimension -> [(base value, value, unit, fact)].
         #: (a fact that is itself a bound, "less than 36 months", has its relation).
         self.quantities: dict[str, list[tuple[float, float, Unit, Fact, str]]] = {}
@@ -530,6 +581,7 @@ class _FactIndex:
             fact = self.facts[line]
             key = _key(atom.value)
             self.numbers.setdefault(key, fact)
+            self.number_lines.setdefault(key, []).append(line)
             if atom.version:
                 self.versions.setdefault(atom.version, fact)
             unit = atom.unit
@@ -554,9 +606,7 @@ class _FactIndex:
                     self.context.setdefault(word, []).append((key, fact))
             if line not in first_atom_of_line and atom.start >= starts[line] + name_ends[line]:
                 first_atom_of_line.add(line)
-                if isinstance(fact.value, int | float | Decimal) and not isinstance(
-                    fact.value, bool
-                ):
+                if isinstance(fact.value, _NUMBERS) and not isinstance(fact.value, bool):
                     for name_word in WORD_RE.findall(str(fact.name).lower()):
                         if len(name_word) > 1 and name_word not in not_context:
                             self.context.setdefault(name_word, []).append((key, fact))
@@ -570,7 +620,7 @@ class _FactIndex:
             if len(word) > 1 and word not in lang.not_context:
                 self.context.setdefault(word, []).append((key, fact))
         for fact in self.facts:
-            if isinstance(fact.value, list | tuple | set | frozenset) and len(fact.value) > 1:
+            if isinstance(fact.value, _COLLECTIONS) and len(fact.value) > 1:
                 self.numbers.setdefault(float(len(fact.value)), fact)
 
         #: concept -> a fact that mentions it (or something implying it).
@@ -579,7 +629,9 @@ class _FactIndex:
         self.booleans: dict[str, tuple[Fact, bool]] = {}
         #: kind -> [(fact, concept)] in order, for contradiction reasons.
         self.by_kind: dict[str, list[tuple[Fact, str]]] = {}
-        for term in _special_terms(blob, None) + _find_terms(blob, words, vocab, None, facts=True):
+        for term in _special_terms(blob, vocab, None) + _find_terms(
+            blob, words, vocab, None, facts=True
+        ):
             fact = self.fact_at(term.start)
             if isinstance(fact.value, bool) or term.negated:
                 # A boolean fact says yes or no by its value ("Waterproof: False"); a text
@@ -600,6 +652,17 @@ class _FactIndex:
                 patterns = _boolean_patterns(str(fact.name))
                 if patterns is not None:
                     self.named_booleans.append((*patterns, fact))
+
+    def line_words(self, line: int) -> frozenset[str]:
+        """The words of one fact's line, lower case."""
+        words = self._line_words.get(line)
+        if words is None:
+            start = self.starts[line]
+            end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.blob)
+            words = self._line_words[line] = frozenset(
+                WORD_RE.findall(self.blob[start:end].lower())
+            )
+        return words
 
     def _line(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset) - 1
@@ -626,7 +689,7 @@ def _is_number(fact: Fact) -> bool:
     value = fact.value
     if isinstance(value, bool):
         return False
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, _NUMBERS):
         return True
     return isinstance(value, str) and _BARE_NUMBER_RE.fullmatch(value.strip()) is not None
 
@@ -657,9 +720,7 @@ def _boolean_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str] | Non
     exact = re.compile(r"\b" + r"[\s-]{1,3}".join(escaped) + r"\b", re.IGNORECASE)
     gapped = None
     if len(words) > 1:
-        gapped = re.compile(
-            rf"\b{escaped[0]}\b[^.!?;\n]{{1,30}}?\b{escaped[-1]}\b", re.IGNORECASE
-        )
+        gapped = re.compile(rf"\b{escaped[0]}\b[^.!?;\n]{{1,30}}?\b{escaped[-1]}\b", re.IGNORECASE)
     return exact, gapped
 
 
@@ -673,6 +734,7 @@ _CODE_RE = re.compile(
 _NUMBER_UNIT_RE = re.compile(r"([0-9][0-9.,]*)(-?)([A-Za-zµ]+)")
 _DIMS_RE = re.compile(r"[0-9.]+[xX×][0-9.xX×]*[A-Za-z]*")
 _RANGE_UNIT_RE = re.compile(r"[0-9.]+-[0-9.]+[A-Za-z]+")
+_COUNTED_RE = re.compile(r"[0-9]+-[A-Za-z]{2,}")  # "4-port": a count, read with the numbers
 _VERSION_RE = re.compile(r"[vV]([0-9][0-9.]*)")
 _MULTIPLIER_RE = re.compile(r"[xX][0-9]+|[0-9]+[xX]")
 
@@ -688,14 +750,13 @@ class _Check:
         self.words = words_of(text)
 
     def add(self, start: int, end: int, kind: str, supported: bool, reason: str, fact=None):
-        self.claims.append(
-            Claim(start, end, self.text[start:end], kind, supported, reason, fact)
-        )
+        self.claims.append(Claim(start, end, self.text[start:end], kind, supported, reason, fact))
         self.mask[start:end] = b"\x01" * (end - start)
 
     def run(self) -> ClaimsReport:
-        for term in _special_terms(self.text, self.mask):
-            self.term(term)
+        for term in _special_terms(self.text, self.vocab, self.mask):
+            if self.mask.find(1, term.start, term.end) == -1:
+                self.term(term)
         for term in _find_terms(self.text, self.words, self.vocab, self.mask):
             if self.mask.find(1, term.start, term.end) == -1:
                 self.term(term)
@@ -886,7 +947,7 @@ class _Check:
         """Numbers with a glued unit ("16GB", "30-hour"), sizes ("45x30"), ordinals, "2x"."""
         if _MULTIPLIER_RE.fullmatch(token) or _DIMS_RE.fullmatch(token):
             return True
-        if _RANGE_UNIT_RE.fullmatch(token):
+        if _RANGE_UNIT_RE.fullmatch(token) or _COUNTED_RE.fullmatch(token):
             return True
         glued = _NUMBER_UNIT_RE.fullmatch(token)
         if glued is None:
@@ -963,7 +1024,7 @@ class _Check:
         return last
 
     def attribute(self, atom: Atom) -> bool:
-        """"Bluetooth 5.0" when the facts put other numbers after "Bluetooth"."""
+        """ "Bluetooth 5.0" when the facts put other numbers after "Bluetooth"."""
         text = self.text
         start, word = word_before(text, atom.start)
         if not word:
@@ -978,6 +1039,12 @@ class _Check:
         claim = text[start : atom.end]
         for number, fact in known:
             if number == key:
+                self.add(start, atom.end, "attribute", True, _matches(claim, fact), fact)
+                return True
+        # The number in a fact that names the word too ("serving 3" and "Serving: 3 tablets").
+        for line in self.index.number_lines.get(key, ()):
+            if word in self.index.line_words(line):
+                fact = self.index.facts[line]
                 self.add(start, atom.end, "attribute", True, _matches(claim, fact), fact)
                 return True
         fact = known[0][1]
@@ -1136,10 +1203,11 @@ def check_claims(
     ``extra_vocabulary`` adds a shop's own terms by kind: ``{"material": ["tencel"],
     "colour": ["sage"], "absolute": ["military-grade"], "certification": ["EN 71"]}``.
     """
-    vocab = _vocabulary(language or "en", _freeze(extra_vocabulary))
+    extra = _freeze(extra_vocabulary)
+    vocab = _vocabulary(language or "en", extra)
     facts = list(facts)
     try:
-        key = (_facts_key(facts), id(vocab))
+        key = (_facts_key(facts), vocab.lang.code, extra)
         index = _INDEXES.get(key)
     except TypeError:  # a value that cannot be a key (a dict): index the facts every time
         key, index = None, None
@@ -1159,7 +1227,7 @@ _INDEX_CACHE_SIZE = 256
 
 def _frozen(value: Any) -> Any:
     # The type is part of the key: True == 1 and 1 == 1.0, but they read differently.
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _COLLECTIONS):
         return (type(value).__name__, tuple(_frozen(item) for item in value))
     return (type(value).__name__, value)
 

@@ -52,11 +52,13 @@ NUMBER_RE = re.compile(
     r"|(?P<run>[0-9][0-9.,]*[0-9]|[0-9]|\.[0-9]+)(?![0-9])"
     r")"
 )
+# fmt: off
 VULGAR = {
     "½": (1, 2), "¼": (1, 4), "¾": (3, 4), "⅓": (1, 3), "⅔": (2, 3), "⅛": (1, 8), "⅜": (3, 8),
     "⅝": (5, 8), "⅞": (7, 8), "⅕": (1, 5), "⅖": (2, 5), "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6),
     "⅚": (5, 6),
-}  # fmt: skip
+}
+# fmt: on
 
 # Up to three words after a number: "30 hours", "30-hour", "2 fl. oz", "40 degrees Celsius".
 # Words are bounded (no unit is longer): a 100 kB word costs 3 x 24 characters, not 100 kB.
@@ -73,10 +75,16 @@ _REVERSED_GLUED_RE = re.compile(r"[ \t\u00a0:=_-]{0,3}([^\W\d_]{1,30})")
 # "and a half" after a whole number: "4 and a half inches".
 HALF_RE = re.compile(r"[ \u00a0](?:and|und)[ \u00a0](?:a[ \u00a0])?(?:half|halb)(?![^\W\d_])")
 
-#: "12 in" is twelve inches only when what follows "in" is one of these (or nothing).
 #: "12 in" is not twelve inches when "in" starts a phrase: "2 in the box", "3 in black".
 NOT_INCH_FOLLOWERS = frozenset(
-    ["a", "an", "the", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "our", "your", "their", "its", "his", "her", "my", "this", "that", "these", "those", "which", "any", "all", "each", "every", "stock", "store", "total", "case", "order", "fact", "general", "addition", "size", "sizes", "colour", "colours", "color", "colors", "shades", "packs", "pack", "sets", "use", "hand", "mind", "person", "stores", "particular"]
+    " ".join(
+        (
+            "a an the one two three four five six seven eight nine ten our your their its his",
+            "her my this that these those which any all each every stock store total case order",
+            "fact general addition size sizes colour colours color colors shades packs pack sets",
+            "use hand mind person stores particular",
+        )
+    ).split()
 )
 _QUOTES = {'"': "“", "”": "“", "″": "", "'": "‘", "’": "‘", "′": ""}
 _SYMBOL_BY_NAME = {unit.symbol: unit for unit in SYMBOLS.values()}
@@ -151,14 +159,16 @@ def _read_run(raw: str, start: int, lang: Language) -> list[Atom]:
     atoms: list[Atom] = []
     offset = start
     for piece in raw.split("," if "," in raw else thou):
-        if piece and piece.strip(".").replace(".", "").isdigit() and piece[0] != ".":
-            if piece.count(".") <= 1 and not piece.endswith("."):
-                whole, _, frac = piece.partition(".")
-                value = float(f"{whole}.{frac or 0}")
-                half = _decimals(frac) if frac else 0.5
-                if lang.decimal == "," and "." in piece:
-                    half = 0.5
-                atoms.append(Atom(offset, offset + len(piece), value, half))
+        if (
+            piece
+            and piece.replace(".", "").isdigit()
+            and piece[0] != "."
+            and piece.count(".") <= 1
+            and not piece.endswith(".")
+        ):
+            whole, _, frac = piece.partition(".")
+            value = float(f"{whole}.{frac or 0}")
+            atoms.append(Atom(offset, offset + len(piece), value, _decimals(frac) if frac else 0.5))
         offset += len(piece) + 1
     return atoms
 
@@ -172,6 +182,9 @@ def _read_number(match: re.Match[str], lang: Language) -> list[Atom]:
     end = match.end()
     if end - start > MAX_NUMBER_LENGTH:
         return []
+    run = match.group("run")
+    if run is not None:
+        return _read_run(run, start, lang)
     if match.group("mden") is not None:
         den = int(match.group("mden"))
         if den == 0:
@@ -187,7 +200,7 @@ def _read_number(match: re.Match[str], lang: Language) -> list[Atom]:
         num, den = VULGAR[match.group("vulgar")]
         whole = int(match.group("vwhole") or 0)
         return [Atom(start, end, whole + num / den, 0.5 / den)]
-    return _read_run(match.group("run"), start, lang)
+    return []
 
 
 def lookup_unit(candidate: str, lang: Language) -> Unit | None:
@@ -217,7 +230,7 @@ def _symbol_unit(text: str, pos: int, atom_start: int) -> tuple[Unit, int] | Non
             return None  # "80's"; but 32"x20", 60"L
         opening = _QUOTES[char]
         before = text[atom_start - 1 : atom_start] if atom_start else ""
-        if before and (before == char or before == opening):
+        if before and before in (char, opening):
             return None  # a quoted number: "5"
         return SYMBOLS[char], pos + 1
     spaced = pos
@@ -292,6 +305,7 @@ def _inch_in(text: str, end: int, lang: Language) -> bool:
         return True
     return not (
         lowered in NOT_INCH_FOLLOWERS
+        or lookup_unit(word, lang) is not None  # "2 in grams"
         or lowered in lang.terms
         or lowered in lang.number_words
         or word[:1].isupper()
@@ -370,10 +384,14 @@ def _group(text: str, atoms: list[Atom], lang: Language) -> None:
         current = [atom]
         atom.group = atom.start
         # A minus sign that joins nothing: "-5 °C" (a range's "-" was taken just above).
-        if atom.start >= 1 and text[atom.start - 1] in "-−" and not atom.word:
-            if atom.start == 1 or text[atom.start - 2] in " \t\n(":
-                atom.value = -atom.value
-                atom.start -= 1
+        if (
+            atom.start >= 1
+            and text[atom.start - 1] in "-−"
+            and not atom.word
+            and (atom.start == 1 or text[atom.start - 2] in " \t\n(")
+        ):
+            atom.value = -atom.value
+            atom.start -= 1
     if len(current) > 1:
         groups.append(current)
     for group in groups:
@@ -486,9 +504,9 @@ def parse_quantities(text: str, *, language: str = "en") -> list[Quantity]:
     for atom in scan(text, lang):
         if atom.word and atom.unit is None:
             continue
-        if atom.unit is None and text[atom.end : atom.end + 1].isalpha():
-            if text[atom.end] not in "xX×":
-                continue  # "5G", "4K": part of a name, not a number
+        glued = text[atom.end : atom.end + 1]
+        if atom.unit is None and glued.isalpha() and glued not in "xX×":
+            continue  # "5G", "4K": part of a name, not a number
         unit = atom.unit
         quantities.append(
             Quantity(

@@ -125,6 +125,7 @@ GBYTEPS = _u("GB/s", "data rate", 8e9)
 MBYTEPS = _u("MB/s", "data rate", 8e6)
 
 #: Symbols, matched with their case. Both cases are listed where both are in common use.
+# fmt: off
 SYMBOLS: dict[str, Unit] = {
     "mm": MM, "MM": MM, "cm": CM, "CM": CM, "m": M, "km": KM, "KM": KM, "µm": UM, "μm": UM,
     "in": INCH, "ft": FOOT, "FT": FOOT, "yd": YARD, "mi": MILE,
@@ -154,7 +155,8 @@ SYMBOLS: dict[str, Unit] = {
     "MB/s": MBYTEPS, "°C": CELSIUS, "℃": CELSIUS, "°F": FAHRENHEIT, "℉": FAHRENHEIT,
     "°": DEGREE, "%": PERCENT, '"': INCH, "″": INCH, "”": INCH, "''": INCH, "'": FOOT,
     "′": FOOT, "’": FOOT,
-}  # fmt: skip
+}
+# fmt: on
 
 
 def _plural(words: dict[str, Unit], *extra: tuple[str, Unit]) -> dict[str, Unit]:
@@ -167,6 +169,7 @@ def _plural(words: dict[str, Unit], *extra: tuple[str, Unit]) -> dict[str, Unit]
 
 
 #: Unit words per language, lower case, singular (an English plural "s" is added).
+# fmt: off
 WORDS: dict[str, dict[str, Unit]] = {
     "en": _plural(
         {
@@ -215,7 +218,7 @@ WORDS: dict[str, dict[str, Unit]] = {
             "bit per second": BPS, "bits per second": BPS, "kilobits per second": KBPS,
             "megabits per second": MBPS, "gigabits per second": GBPS,
             "megabytes per second": MBYTEPS, "gigabytes per second": GBYTEPS,
-        },  # fmt: skip
+        },
         ("feet", FOOT), ("inches", INCH),
     ),
     "de": _plural(
@@ -248,9 +251,11 @@ WORDS: dict[str, dict[str, Unit]] = {
             "lumen": LM, "dezibel": DB,
             "quadratmeter": SQM, "quadratzentimeter": SQCM,
             "kilometer pro stunde": KMH, "stundenkilometer": KMH, "megapixel": MP,
-        },  # fmt: skip
+        },
     ),
 }
+# fmt: on
+
 
 def to_base(value: float, unit: Unit) -> float:
     """The value in its dimension's base unit (metres, kilograms, seconds, ...)."""

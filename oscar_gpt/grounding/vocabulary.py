@@ -35,6 +35,7 @@ _SPLASH_IP = (
     *_WATERPROOF_IP,
 )
 
+# fmt: off
 _CONCEPTS: tuple[_C, ...] = (
     # -- materials: metals ---------------------------------------------------------------
     ("metal", "material", (), ("metal", "metals"), ("metall", "metallisch"), ()),
@@ -266,7 +267,8 @@ _CONCEPTS: tuple[_C, ...] = (
     ("fair trade", "certification", (), ("fair trade", "fairtrade"), ("fairtrade",), ()),
     ("tuv", "certification", (), ("tüv", "tuv"), ("tüv", "tuv", "tüv geprüft"), ()),
     ("greenguard", "certification", (), ("greenguard",), ("greenguard",), ()),
-)  # fmt: skip
+)
+# fmt: on
 
 #: Every concept by key.
 CONCEPTS: dict[str, Concept] = {
@@ -292,15 +294,17 @@ def _terms(language: str, column: int) -> dict[str, str]:
     return terms
 
 
+# fmt: off
 _NUMBER_WORDS_EN = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "one": 1, "dozen": 12,
-}  # fmt: skip
+}
 _NUMBER_WORDS_DE = {
     "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
     "zehn": 10, "elf": 11, "zwölf": 12, "eins": 1, "ein": 1, "eine": 1, "einen": 1,
     "dutzend": 12,
-}  # fmt: skip
+}
+# fmt: on
 
 
 class Language(NamedTuple):
@@ -344,10 +348,19 @@ class Language(NamedTuple):
     yes_no: tuple[str, str]
 
 
-_STOP_EN = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "each", "for", "from", "had", "has", "have", "in", "into", "is", "it", "its", "more", "most", "much", "of", "off", "on", "or", "other", "others", "out", "over", "per", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "times", "to", "too", "up", "upon", "was", "were", "what", "when", "where", "which", "while", "who", "will", "with", "without", "x", "you", "your", "less", "fewer"]
+def _set(*lines: str) -> frozenset[str]:
+    """A set of words written as lines of space-separated words."""
+    return frozenset(" ".join(lines).split())
+
+
+_STOP_EN = _set(
+    "a an and are as at be been but by each for from had has have in into is it its more",
+    "most much of off on or other others out over per so than that the their them then there",
+    "these they this those times to too up upon was were what when where which while who",
+    "will with without x you your less fewer",
 )
 
+# fmt: off
 LANGUAGES: dict[str, Language] = {
     "en": Language(
         code="en",
@@ -356,30 +369,31 @@ LANGUAGES: dict[str, Language] = {
         weak_number_words=frozenset({"one"}),
         decimal=".",
         thousands=",",
-        not_count=_STOP_EN | frozenset({"percent", "x", "times", "plus", "or", "pm", "am"}),
-        not_context=_STOP_EN
-        | frozenset(
-            ["about", "approx", "approximately", "around", "nearly", "almost", "only", "just", "least", "most", "up", "down", "all", "any", "both", "every", "is", "are", "be", "size", "has", "have", "includes", "including", "contains", "weighs", "measures", "holds", "lasts", "offers", "provides", "comes"]
-        )
-        - frozenset({"size"}),
-        negations=frozenset(
-            ["not", "no", "non", "never", "without", "isn't", "aren't", "doesn't", "don't", "cannot", "can't", "nor", "neither", "nothing"]
+        not_count=_STOP_EN | _set("percent x times plus or pm am"),
+        not_context=_STOP_EN | _set(
+            "about approx approximately around nearly almost only just least most up down",
+            "all any both every is are be has have includes including contains weighs",
+            "measures holds lasts offers provides comes",
+        ),
+        negations=_set(
+            "not no non never without isn't aren't doesn't don't cannot can't nor neither",
+            "nothing",
         ),
         hedges=("about", "approx", "approx.", "approximately", "around", "roughly", "nearly",
-                "almost", "circa", "ca.", "~", "some", "close to"),  # fmt: skip
+                "almost", "circa", "ca.", "~", "some", "close to"),
         comparators={
             "more than": ">", "over": ">", "above": ">", "greater than": ">",
             "at least": ">=", "minimum": ">=", "min": ">=", "min.": ">=", "a minimum of": ">=",
             "less than": "<", "under": "<", "below": "<", "fewer than": "<",
             "at most": "<=", "no more than": "<=", "maximum": "<=", "max": "<=", "max.": "<=",
             "a maximum of": "<=",
-        },  # fmt: skip
+        },
         count_before=("pack of", "set of", "box of", "bag of", "case of", "bundle of",
-                      "pair of", "kit of", "lot of", "package of", "includes", "with"),  # fmt: skip
+                      "pair of", "kit of", "lot of", "package of", "includes", "with"),
         range_openers=frozenset({"between", "from"}),
         range_words=frozenset({"to", "and", "through"}),
         by_words=frozenset({"by"}),
-        ordinal_suffixes=frozenset({"st", "nd", "rd", "th", "ST", "ND", "RD", "TH"}),
+        ordinal_suffixes=_set("st nd rd th ST ND RD TH"),
         name_dimensions={
             "weight": "mass", "weighs": "mass", "mass": "mass",
             "life": "time", "runtime": "time", "time": "time", "duration": "time",
@@ -390,34 +404,37 @@ LANGUAGES: dict[str, Language] = {
             "memory": "data", "storage": "data", "ram": "data",
             "frequency": "frequency", "temperature": "temperature", "pressure": "pressure",
             "brightness": "luminous flux",
-        },  # fmt: skip
-        not_terms=frozenset(
-            {"white noise", "black friday", "blue light", "red eye", "gold standard",
-             "silver lining", "best before", "black and decker", "blue tooth", "glasses",
-             "eyeglasses", "irons"}  # fmt: skip
-        ),
+        },
+        not_terms=frozenset({
+            "white noise", "black friday", "blue light", "red eye", "gold standard",
+            "silver lining", "best before", "black and decker", "blue tooth", "glasses",
+            "eyeglasses", "irons",
+        }),
         yes_no=("yes", "no"),
     ),
     "de": Language(
         code="de",
         terms=_terms("de", 4),
         number_words=_NUMBER_WORDS_DE,
-        weak_number_words=frozenset({"eins", "ein", "eine", "einen"}),
+        weak_number_words=_set("eins ein eine einen"),
         decimal=",",
         thousands=".",
-        not_count=frozenset(
-            ["der", "die", "das", "den", "dem", "des", "ein", "eine", "und", "oder", "von", "vom", "zu", "zum", "zur", "mit", "mal", "in", "im", "an", "am", "auf", "aus", "bei", "für", "ist", "sind", "war", "als", "wie", "pro", "je", "x"]
+        not_count=_set(
+            "der die das den dem des ein eine und oder von vom zu zum zur mit mal in im an am",
+            "auf aus bei für ist sind war als wie pro je x",
         ),
-        not_context=frozenset(
-            ["der", "die", "das", "den", "dem", "des", "ein", "eine", "und", "oder", "von", "vom", "zu", "zum", "zur", "mit", "in", "im", "an", "am", "auf", "aus", "bei", "für", "ist", "sind", "war", "hat", "haben", "wiegt", "misst", "enthält", "bietet", "etwa", "ca", "rund", "ungefähr", "nur"]
+        not_context=_set(
+            "der die das den dem des ein eine und oder von vom zu zum zur mit in im an am auf",
+            "aus bei für ist sind war hat haben wiegt misst enthält bietet etwa ca rund",
+            "ungefähr nur",
         ),
-        negations=frozenset(["nicht", "kein", "keine", "keinen", "keiner", "keines", "ohne", "nie", "niemals"]),
+        negations=_set("nicht kein keine keinen keiner keines ohne nie niemals"),
         hedges=("etwa", "ca.", "ca", "circa", "zirka", "rund", "ungefähr", "knapp", "fast",
-                "annähernd", "~"),  # fmt: skip
+                "annähernd", "~"),
         comparators={
             "mehr als": ">", "über": ">", "mindestens": ">=", "min.": ">=",
             "weniger als": "<", "unter": "<", "höchstens": "<=", "maximal": "<=", "max.": "<=",
-        },  # fmt: skip
+        },
         count_before=("packung mit", "set mit", "set aus", "satz von", "enthält", "mit"),
         range_openers=frozenset({"zwischen", "von"}),
         range_words=frozenset({"bis", "und"}),
@@ -429,11 +446,12 @@ LANGUAGES: dict[str, Language] = {
             "durchmesser": "length", "stärke": "length", "leistung": "power",
             "spannung": "voltage", "speicher": "data", "temperatur": "temperature",
             "druck": "pressure", "garantie": "time",
-        },  # fmt: skip
+        },
         not_terms=frozenset({"schwarzer freitag", "blaues licht"}),
         yes_no=("ja", "nein"),
     ),
 }
+# fmt: on
 
 
 def language_for(code: str) -> Language:

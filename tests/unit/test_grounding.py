@@ -42,6 +42,7 @@ def case(id, text, fact_list, expected, language="en"):
 
 # expected: {claim text: supported} or {claim text: (supported, kind)} or
 # {claim text: (supported, kind, piece of the reason)}
+# fmt: off
 CASES = [
     # -- unit-aware quantities, supported ------------------------------------------------
     case("250 g is 0.25 kg", "It weighs 0.25 kg.", facts(("Weight", 250, "g")),
@@ -140,6 +141,8 @@ CASES = [
     case("count contradicted", "Comes with 4 brush heads.", facts(Brush_heads=3),
          {"4 brush heads": (False, "count", "Brush heads 3")}),
     case("pack of 3", "A pack of 3.", facts(Pack_size=3), {"3": (True, "count")}),
+    case("4-port", "A 4-port hub.", facts(Ports=4), {"4-port hub": (True, "count")}),
+    case("5-port", "A 5-port hub.", facts(Ports=4), {"5-port hub": (False, "count", "Ports 4")}),
     case("number words", "Eight microphones.", facts(Microphones=8),
          {"Eight microphones": (True, "count")}),
     case("two colours from a multi-option fact", "Comes in two colours.",
@@ -265,7 +268,8 @@ CASES = [
          language="de"),
     case("unknown language falls back to English", "It weighs 2.5 kg.",
          facts(("Weight", 2.5, "kg")), {"2.5 kg": True}, language="xx"),
-]  # fmt: skip
+]
+# fmt: on
 
 
 @pytest.mark.parametrize(("text", "fact_list", "expected", "language"), CASES)
@@ -313,6 +317,11 @@ def test_extra_vocabulary():
         text, facts(Fabric="Tencel", Colour="Sage"), extra_vocabulary={"colour": ["sage"]}
     )
     assert [c.text for c in supported.claims if c.supported] == ["sage"]
+    toys = {"certification": ["EN 71"]}
+    assert [
+        c.text for c in check_claims("Tested to EN-71.", [], extra_vocabulary=toys).unsupported
+    ] == ["EN-71"]
+    assert check_claims("Tested to EN 71.", facts(Safety="EN71"), extra_vocabulary=toys).ok
     with pytest.raises(ValueError):
         check_claims(text, [], extra_vocabulary={"smell": ["lavender"]})
 
@@ -392,8 +401,9 @@ def test_highlight_escapes_everything():
         '<mark class="oscar-gpt-unsupported" '
         'title="50 hours: the facts say Battery life 30 hours">50 hours</mark>'
     ) in html
-    assert '<mark class="oscar-gpt-unsupported" title="steel: no fact mentions it">steel</mark>' in (
-        html
+    assert (
+        '<mark class="oscar-gpt-unsupported" title="steel: no fact mentions it">steel</mark>'
+        in (html)
     )
     assert html.count("<mark") == 2
 
@@ -491,11 +501,13 @@ def test_any_text_never_crashes(text):
     _check_spans(text, check_claims(text, HEADPHONES))
 
 
+# fmt: off
 _PIECES = st.sampled_from(
     [" ", "1", "9/16", "½", '"', "'", "%", "°C", "-", "x", ",", ".", "kg", "in", "h", "hours",
      "steel", "not", "waterproof", "Bluetooth", "v5", "WH-1000XM5", "IP67", "#1", "CE", "\n",
-     "between", "and", "two", "mm", "2,5", "1,200", "é", "İ", "ß", "µm", ":"]  # fmt: skip
+     "between", "and", "two", "mm", "2,5", "1,200", "é", "İ", "ß", "µm", ":"]
 )
+# fmt: on
 
 
 @settings(max_examples=150, deadline=None)
@@ -504,16 +516,20 @@ def test_number_soup_never_crashes(text, language):
     _check_spans(text, check_claims(text, HEADPHONES, language=language))
 
 
+# fmt: off
 _NAMES = st.sampled_from(
     ["Battery life", "Weight", "Width", "Capacity", "Material", "Colour", "Model", "Power",
      "Connectivity", "Features", "Screen", "Pack size", "Waterproof", "Wireless",
-     "Microphones", "Storage"]  # fmt: skip
+     "Microphones", "Storage"]
 )
+# fmt: on
 _UNITS = st.sampled_from(["", "g", "kg", "hours", "h", "in", "mm", "cm", "GB", "%", "W", "ml"])
+# fmt: off
 _WORDS = st.sampled_from(
     ["copper", "stainless steel", "black", "navy blue", "shockproof", "Bluetooth 5.3",
      "WH-1000XM5", "IP67", "BPA-free", "organic cotton", "2-in-1", "the best", "USB-C"]
-)  # fmt: skip
+)
+# fmt: on
 _NUMBERS = st.one_of(
     st.integers(min_value=0, max_value=100_000),
     st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False),
