@@ -27,6 +27,8 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
             "draft-list": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
             "draft-review": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
             "revision-list": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
+            "prompt-list": ["is_staff", "oscar_gpt.change_prompttemplate"],
+            "prompt-edit": ["is_staff", "oscar_gpt.change_prompttemplate"],
         }
 
     def ready(self):
@@ -49,6 +51,12 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
                 "products/<int:pk>/revisions/",
                 views.RevisionListView.as_view(),
                 name="revision-list",
+            ),
+            path("prompts/", views.PromptListView.as_view(), name="prompt-list"),
+            path(
+                "prompts/<int:class_id>/<str:field>/",
+                views.PromptEditView.as_view(),
+                name="prompt-edit",
             ),
         ]
         return self.post_process_urls(urls)

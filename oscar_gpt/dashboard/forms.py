@@ -139,3 +139,28 @@ class ReviewForm(forms.Form):
     reject_reason = forms.CharField(
         label=_("Reason for rejecting"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class PromptTemplateForm(forms.Form):
+    """A shop's own prompt for one field and product class; blank restores the default."""
+
+    text = forms.CharField(
+        label=_("Prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "A Django template. Variables: language_name, tone, words, format, audience, "
+            "keywords, instructions, field, product_class. The product's facts are "
+            "always appended as data. Leave empty to use the shipped default."
+        ),
+    )
+
+    def clean_text(self):
+        from django.template import Template, TemplateSyntaxError
+
+        text = self.cleaned_data["text"].strip()
+        try:
+            Template(text)
+        except TemplateSyntaxError as exc:
+            raise forms.ValidationError(_("Template error: %s") % exc) from exc
+        return text

@@ -16,12 +16,13 @@ from oscar.core.loading import get_model
 
 from ..descriptions import service
 from ..grounding import ClaimsReport
-from ..models import Draft, GenerationJob, Revision
+from ..models import DescriptionField, Draft, GenerationJob, PromptTemplate, Revision
 from ..permissions import visible_products
-from .forms import GenerateForm, ReviewForm
+from .forms import GenerateForm, PromptTemplateForm, ReviewForm
 
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
+ProductClass = get_model("catalogue", "ProductClass")
 
 
 def word_diff(before: str, after: str) -> str:
@@ -260,3 +261,71 @@ class RevisionListView(generic.TemplateView):
             _("Restored the %s from before that change.") % revision.get_field_display().lower(),
         )
         return redirect("oscar_gpt_dashboard:revision-list", pk=product.pk)
+
+
+class PromptListView(generic.TemplateView):
+    """Which prompts the shop has changed, per product class and field."""
+
+    template_name = "oscar_gpt/dashboard/prompt_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        custom = {(p.product_class_id, p.field) for p in PromptTemplate.objects.exclude(text="")}
+        rows = [(None, _("All products"))] + [
+            (pc, pc.name) for pc in ProductClass.objects.order_by("name")
+        ]
+        ctx["rows"] = [
+            (pc, label, [(f, (pc.pk if pc else None, f.value) in custom) for f in DescriptionField])
+            for pc, label in rows
+        ]
+        ctx["fields"] = list(DescriptionField)
+        return ctx
+
+
+class PromptEditView(generic.FormView):
+    """Edit the prompt of one field for one product class (``class=0``: the whole shop)."""
+
+    form_class = PromptTemplateForm
+    template_name = "oscar_gpt/dashboard/prompt_edit.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        from django.http import Http404
+
+        if kwargs["field"] not in DescriptionField.values:
+            raise Http404
+        self.product_class = (
+            get_object_or_404(ProductClass, pk=kwargs["class_id"]) if kwargs["class_id"] else None
+        )
+        self.field = kwargs["field"]
+        self.current = PromptTemplate.objects.filter(
+            product_class=self.product_class, field=self.field
+        ).first()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"text": self.current.text if self.current else ""}
+
+    def get_context_data(self, **kwargs):
+        from django.template.loader import get_template
+
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            product_class=self.product_class,
+            field_label=DescriptionField(self.field).label,
+            default=get_template(f"oscar_gpt/prompts/{self.field}.txt").template.source,
+        )
+        return ctx
+
+    def form_valid(self, form):
+        PromptTemplate.objects.update_or_create(
+            product_class=self.product_class,
+            field=self.field,
+            defaults={"text": form.cleaned_data["text"]},
+        )
+        messages.success(
+            self.request,
+            _("Prompt saved.")
+            if form.cleaned_data["text"]
+            else _("Prompt reset to the shipped default."),
+        )
+        return redirect("oscar_gpt_dashboard:prompt-list")

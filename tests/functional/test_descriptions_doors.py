@@ -73,3 +73,25 @@ def test_admin_action_on_products(admin_client, monkeypatch, django_capture_on_c
     job = GenerationJob.objects.get()
     assert queued == [job] and job.items.get().product == product
     assert f"#{job.pk}</a> queued for 1 product(s)" in response.content.decode()
+
+
+def test_prompt_per_product_class_from_the_dashboard(admin_client):
+    from oscar_gpt.descriptions.facts import product_facts
+    from oscar_gpt.descriptions.prompts import GenerationParams, build_messages
+
+    product_class = headphones_class()
+    product = headphones(product_class)
+    listing = admin_client.get("/en-gb/dashboard/gpt/prompts/")
+    assert listing.status_code == 200 and b"Headphones" in listing.content
+    url = f"/en-gb/dashboard/gpt/prompts/{product_class.pk}/description/"
+    assert b"Shipped default" in admin_client.get(url).content
+    broken = admin_client.post(url, {"text": "Write {% if %}"})
+    assert b"Template error" in broken.content
+    admin_client.post(url, {"text": "Write for audiophiles in {{ language_name }}."})
+    facts = product_facts(product)
+    user_message = build_messages(facts, "description", GenerationParams(), product_class)[1]
+    assert user_message["content"].startswith("Write for audiophiles in British English.")
+    assert "<product_facts>" in user_message["content"]  # facts are always appended as data
+    admin_client.post(url, {"text": ""})  # blank: back to the shipped default
+    user_message = build_messages(facts, "description", GenerationParams(), product_class)[1]
+    assert "audiophiles" not in user_message["content"]

@@ -151,12 +151,17 @@ def celery_worker_process(postgres, redis_broker, tmp_path_factory):
     app.conf.update(
         broker_url=redis_broker, result_backend=redis_broker, task_default_queue=worker.queue
     )
-    if app._pool is not None:  # a pool made for another broker earlier in this run
-        app._pool.force_close_all()
-        app._pool = None
+    _forget_connections(app)  # pools made for another broker earlier in this run
     yield worker
     app.conf.update(saved)
+    _forget_connections(app)
     worker.stop()
+
+
+def _forget_connections(app) -> None:
+    """Make the next ``delay()`` connect with the current ``broker_url``."""
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_for(predicate, timeout: float = 120, interval: float = 0.25, worker=None):
