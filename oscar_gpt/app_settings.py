@@ -91,6 +91,12 @@ class AppSettings:
         return False
 
     @property
+    def ALLOW_RAW_TEXT_LOCAL(self) -> bool:
+        """Local (non-external) backends may see shopper text unscrubbed: it never leaves
+        the shop. Set False to scrub for every backend."""
+        return self._setting("ALLOW_RAW_TEXT_LOCAL", True)
+
+    @property
     def TASK_MAX_RETRIES(self) -> int:
         """How often a Celery task retries after a retryable backend error."""
         return self._setting("TASK_MAX_RETRIES", 5)

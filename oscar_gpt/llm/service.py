@@ -22,6 +22,24 @@ from .registry import get_backend, get_chain
 logger = logging.getLogger(__name__)
 
 
+def _for_backend(conversations, candidate, shopper_text: bool, names: Sequence[str]):
+    """What ``candidate`` may see: shopper text is scrubbed of personal data before it goes
+    to an external backend (and to local ones unless ``ALLOW_RAW_TEXT_LOCAL``)."""
+    from ..app_settings import app_settings
+
+    if not shopper_text or (not candidate.external and app_settings.ALLOW_RAW_TEXT_LOCAL):
+        return conversations
+    from ..privacy import scrub
+
+    return [
+        [
+            m | {"content": scrub(m["content"], names=names).text} if m["role"] == "user" else m
+            for m in messages
+        ]
+        for messages in conversations
+    ]
+
+
 def _backends(feature: str, backend: str | None):
     if backend:
         return [get_backend(backend)]
@@ -38,6 +56,8 @@ def chat(
     obj: Any = None,
     user: Any = None,
     backend: str | None = None,
+    shopper_text: bool = False,
+    names: Sequence[str] = (),
     **params: Any,
 ) -> Completion:
     """Complete one conversation with the first backend of ``feature``'s chain that works.
@@ -46,7 +66,16 @@ def chat(
     final one (bad request, auth) is raised at once. Every attempt is a ledger row. When the
     whole chain fails retryably the last error is raised, so a Celery task can retry later.
     """
-    return chat_batch(feature, [messages], objs=[obj], user=user, backend=backend, **params)[0]
+    return chat_batch(
+        feature,
+        [messages],
+        objs=[obj],
+        user=user,
+        backend=backend,
+        shopper_text=shopper_text,
+        names=names,
+        **params,
+    )[0]
 
 
 def chat_batch(
@@ -56,17 +85,23 @@ def chat_batch(
     objs: Sequence[Any] | None = None,
     user: Any = None,
     backend: str | None = None,
+    shopper_text: bool = False,
+    names: Sequence[str] = (),
     **params: Any,
 ) -> list[Completion]:
     """Complete many conversations at once (batched locally, concurrent remotely).
 
     One ledger row per conversation; ``objs[i]`` is what conversation ``i`` was for.
+    ``shopper_text=True``: the user messages hold a shopper's words, scrubbed of personal
+    data (and of ``names``, the shopper's own) before an external backend sees them.
     """
     if not conversations:
         return []
     objs = list(objs) if objs is not None else [None] * len(conversations)
     last_error: BackendError | None = None
+    original = conversations
     for candidate in _backends(feature, backend):
+        conversations = _for_backend(original, candidate, shopper_text, names)
         started = time.perf_counter()
         try:
             completions = candidate.complete_batch(conversations, **params)
@@ -122,12 +157,16 @@ def chat_stream(
     obj: Any = None,
     user: Any = None,
     backend: str | None = None,
+    shopper_text: bool = False,
+    names: Sequence[str] = (),
     **params: Any,
 ) -> Iterator[StreamChunk]:
     """Stream one conversation. Falls back to the next backend only before the first delta:
     once text has reached the shopper, a failure ends the stream with the error."""
     last_error: BackendError | None = None
+    original = messages
     for candidate in _backends(feature, backend):
+        messages = _for_backend([original], candidate, shopper_text, names)[0]
         started = time.perf_counter()
         sent_any = False
         try:
