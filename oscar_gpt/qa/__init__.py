@@ -1,0 +1,1 @@
+"""Shopper Q&A: questions answered only from the shop's own facts, with the evidence shown."""
