@@ -17,6 +17,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oscar_gpt
 PYTEST_ARGS ?=
 
 export HF_HUB_OFFLINE := 1
+# torch's OpenMP threads sleep instead of spinning when idle: a test run has several
+# processes with a model (pytest, the worker, llama.cpp's server) on 2 cores.
+export OMP_WAIT_POLICY ?= PASSIVE
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 
 .DEFAULT_GOAL := help

@@ -7,6 +7,7 @@ PY="${VENV:-.venv}/bin/python"
 HOST="${SANDBOX_HOST:-127.0.0.1}"
 PORT="${SANDBOX_PORT:-8000}"
 export HF_HUB_OFFLINE=1 DJANGO_SETTINGS_MODULE=sandbox.settings
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # web server and worker share the cores
 mkdir -p var
 
 "$PY" manage.py migrate --noinput -v 0

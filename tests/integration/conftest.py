@@ -65,6 +65,7 @@ class WorkerProcess:
             "CELERY_BROKER_URL": broker,
             "CELERY_RESULT_BACKEND": broker,
             "HF_HUB_OFFLINE": "1",
+            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
         }
         self.process: subprocess.Popen | None = None
 
