@@ -28,7 +28,7 @@ def test_bulk_job_in_a_worker(celery_worker_process, settings):
     doomed.delete()  # deleted while the job is queued
     job = wait_for(
         lambda: GenerationJob.objects.filter(pk=job.pk, status="done").first(),
-        timeout=300,
+        timeout=600,
         worker=celery_worker_process,
     )
     items = {i.product_title: i for i in job.items.all()}
