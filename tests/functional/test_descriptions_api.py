@@ -114,3 +114,39 @@ def test_openapi_schema_lists_the_endpoints(admin_client):
         "/en-gb/gpt/api/descriptions/revisions/{id}/restore/",
     ):
         assert expected in paths
+
+
+def test_partner_users_only_reach_their_own_products(django_user_model, monkeypatch):
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_product
+
+    monkeypatch.setattr(service, "enqueue_job", lambda job: None)
+    Partner = get_model("partner", "Partner")
+    ours = Partner.objects.create(name="Ours")
+    product_class = headphones_class()
+    mine = headphones(product_class, title="Mine")
+    mine.stockrecords.update(partner=ours)
+    other = create_product(title="Theirs", price=5, num_in_stock=1, partner_name="Theirs")
+    user = django_user_model.objects.create_user("partner", "p@example.com", "pw")
+    ours.users.add(user)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["dashboard_access", "generate_descriptions", "view_draft"]
+        )
+    )
+    client = APIClient()
+    client.force_authenticate(user)
+    refused = client.post(f"{API}/jobs/", {"product_ids": [other.pk]}, format="json")
+    assert refused.status_code == 400 and str(other.pk) in str(refused.json())
+    accepted = client.post(f"{API}/jobs/", {"product_ids": [mine.pk]}, format="json")
+    assert accepted.status_code == 202
+    Draft.objects.create(
+        product=other,
+        field="description",
+        text="x",
+        params_hash="h",
+        backend="local",
+        model="m",
+        language="en-gb",
+    )
+    assert client.get(f"{API}/drafts/").json()["results"] == []
