@@ -90,8 +90,9 @@ def test_prompt_per_product_class_from_the_dashboard(admin_client):
     admin_client.post(url, {"text": "Write for audiophiles in {{ language_name }}."})
     facts = product_facts(product)
     user_message = build_messages(facts, "description", GenerationParams(), product_class)[1]
-    assert user_message["content"].startswith("Write for audiophiles in British English.")
-    assert "<product_facts>" in user_message["content"]  # facts are always appended as data
+    assert user_message["content"].endswith("Write for audiophiles in British English.")
+    # the facts always come first, fenced as data
+    assert user_message["content"].startswith('Here are the facts about a product:\n"""\nTitle:')
     admin_client.post(url, {"text": ""})  # blank: back to the shipped default
     user_message = build_messages(facts, "description", GenerationParams(), product_class)[1]
     assert "audiophiles" not in user_message["content"]
