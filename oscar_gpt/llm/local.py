@@ -428,12 +428,26 @@ class TransformersBackend(Backend):
         eos = self._stop_token_ids(lm)
         streamer = _TokenStreamer(lm.tokenizer, eos)
         failure: list[BaseException] = []
+        cancelled = threading.Event()
+
+        def stop_when_cancelled(input_ids, scores, **_kwargs):
+            # The reader went away: stop generating instead of finishing in the background.
+            return torch.full(
+                (input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool, device=input_ids.device
+            )
 
         def run():
+            from transformers import StoppingCriteriaList
+
             try:
                 with lm.lock, torch.inference_mode():
                     self._seed(params)
-                    lm.model.generate(**encoded, streamer=streamer, **kwargs)
+                    lm.model.generate(
+                        **encoded,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
+                        **kwargs,
+                    )
             except BaseException as exc:  # surfaced in the caller's thread below
                 failure.append(exc)
                 streamer.end()
@@ -443,23 +457,27 @@ class TransformersBackend(Backend):
         ids: list[int] = []
         emitted = ""
         finished = False
-        while not finished:
-            item = streamer.queue.get()
-            if item is None:
-                break
-            for token in item:
-                if token in eos:
-                    finished = True
-                    ids.append(token)
+        try:
+            while not finished:
+                item = streamer.queue.get()
+                if item is None:
                     break
-                ids.append(token)
-            text = lm.tokenizer.decode([t for t in ids if t not in eos], skip_special_tokens=True)
-            if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-                continue
-            delta, emitted = text[len(emitted) :], text
-            if delta:
-                yield StreamChunk(delta=delta)
-        thread.join()
+                for token in item:
+                    ids.append(token)
+                    if token in eos:
+                        finished = True
+                        break
+                text = lm.tokenizer.decode(
+                    [t for t in ids if t not in eos], skip_special_tokens=True
+                )
+                if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+                    continue
+                delta, emitted = text[len(emitted) :], text
+                if delta:
+                    yield StreamChunk(delta=delta)
+        finally:
+            cancelled.set()
+            thread.join()
         if failure:
             raise failure[0]
         reason = "stop" if finished or len(ids) < kwargs["max_new_tokens"] else "length"

@@ -192,21 +192,9 @@ def chat_stream(
             final.finish_reason = final.finish_reason or "stop"
             yield final
             return
-        except GeneratorExit:
-            # The reader went away (a shopper closed the page): the call still cost tokens.
-            ledger.record(
-                feature=feature,
-                backend=candidate,
-                status="error",
-                kind="stream",
-                latency_s=time.perf_counter() - started,
-                messages=messages,
-                error=GeneratorExit(),
-                obj=obj,
-                user=user,
-            )
-            raise
-        except Exception as exc:
+        except (GeneratorExit, Exception) as exc:
+            # GeneratorExit: the reader went away (a shopper closed the page); the call
+            # still cost tokens, so it is recorded like any failure.
             ledger.record(
                 feature=feature,
                 backend=candidate,
@@ -218,6 +206,8 @@ def chat_stream(
                 obj=obj,
                 user=user,
             )
+            if isinstance(exc, GeneratorExit):
+                raise
             if sent_any or not isinstance(exc, BackendError) or not exc.retryable:
                 raise
             last_error = exc

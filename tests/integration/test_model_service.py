@@ -137,3 +137,12 @@ def test_check_command_stops_on_configuration_errors(tmp_path):
         with pytest.raises(CommandError, match="configuration error"):
             call_command("oscar_gpt_check")
     assert not LedgerEntry.objects.exists()
+
+
+@override_settings(OSCAR_GPT={"BACKENDS": {"local": LOCAL}})
+def test_an_abandoned_stream_is_still_recorded(local_backend):
+    stream = llm.chat_stream("qa", [{"role": "user", "content": "Describe tea in detail."}])
+    assert next(stream).delta
+    stream.close()  # the shopper closed the page
+    entry = LedgerEntry.objects.get(kind="stream")
+    assert (entry.status, entry.error_class) == ("error", "GeneratorExit")
