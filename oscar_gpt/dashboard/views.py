@@ -21,7 +21,6 @@ from ..permissions import visible_products
 from .forms import GenerateForm, PromptTemplateForm, ReviewForm
 
 Product = get_model("catalogue", "Product")
-Category = get_model("catalogue", "Category")
 ProductClass = get_model("catalogue", "ProductClass")
 
 
@@ -57,17 +56,14 @@ class GenerateView(generic.FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        products = visible_products(self.request.user).browsable()
-        if data["target"] == "category":
-            products = products.filter(categories__in=Category.get_tree(data["category"]))
-        elif data["target"] == "products":
-            products = visible_products(self.request.user).filter(pk__in=data["product_ids"])
         try:
-            job = service.start_job(
-                list(products.distinct().values_list("pk", flat=True)),
-                data["params"],
+            ids = service.select_products(
                 user=self.request.user,
+                product_ids=data.get("product_ids", []) if data["target"] == "products" else [],
+                categories=[data["category"]] if data["target"] == "category" else [],
+                everything=data["target"] == "all",
             )
+            job = service.start_job(ids, data["params"], user=self.request.user)
         except service.DescriptionError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)

@@ -194,6 +194,33 @@ def _store_draft(product, field_name, variant, text, report, completions, params
 
 
 # -- jobs ------------------------------------------------------------------------------------
+def select_products(
+    *, user=None, product_ids: Sequence[int] = (), categories: Sequence = (), everything=False
+) -> list[int]:
+    """The products a request names: ids as given, plus the browsable products of each
+    category (with its subcategories), plus the whole browsable catalogue when asked; only
+    those ``user`` may see (staff: all; partner users: what they stock)."""
+    from ..permissions import visible_products
+
+    Category = get_model("catalogue", "Category")
+    visible = visible_products(user) if user is not None else Product.objects.all()
+    ids = list(visible.filter(pk__in=list(product_ids)).values_list("pk", flat=True))
+    unknown = [pk for pk in product_ids if pk not in set(ids)]
+    if unknown:
+        raise DescriptionError(
+            _("Unknown product id(s): %s.") % ", ".join(str(pk) for pk in unknown[:20])
+        )
+    for category in categories:
+        ids += (
+            visible.browsable()
+            .filter(categories__in=Category.get_tree(category))
+            .values_list("pk", flat=True)
+        )
+    if everything:
+        ids += visible.browsable().values_list("pk", flat=True)
+    return list(dict.fromkeys(ids))
+
+
 def start_job(
     product_ids: Sequence[int], params: GenerationParams, *, user=None, enqueue: bool = True
 ) -> GenerationJob:

@@ -157,3 +157,23 @@ def test_customers_and_anonymous_users_are_kept_out(client, django_user_model):
     client.login(username="shopper", password="pw")
     for url in pages:
         assert client.get(url).status_code in (302, 403)
+
+
+def test_generate_page_for_a_category(client, owner, monkeypatch):
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+
+    from oscar_gpt.descriptions import service
+
+    monkeypatch.setattr(service, "enqueue_job", lambda job: None)
+    product_class = headphones_class()
+    inside, outside = headphones(product_class, title="In"), headphones(product_class, title="Out")
+    category = create_from_breadcrumbs("Audio > Headphones")
+    inside.categories.add(category)
+    response = client.post(
+        reverse("oscar_gpt_dashboard:generate"),
+        {**CONTROLS, "target": "category", "category": category.pk},
+    )
+    job = GenerationJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/jobs/{job.pk}/")
+    assert list(job.items.values_list("product_id", flat=True)) == [inside.pk]
+    assert outside.pk not in job.items.values_list("product_id", flat=True)

@@ -6,7 +6,6 @@ from oscar_gpt.descriptions import service
 from oscar_gpt.descriptions.prompts import LENGTHS, TONES, GenerationParams
 from oscar_gpt.models import DescriptionField
 
-Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
 
 
@@ -77,20 +76,20 @@ class Command(BaseCommand):
         self._run_here(job, ids)
 
     def _product_ids(self, options) -> list[int]:
-        ids = list(options["product"])
+        categories = []
         for slug in options["category"]:
             category = Category.objects.filter(slug=slug).first()
             if category is None:
                 raise CommandError(f"Unknown category slug: {slug}")
-            tree = Category.get_tree(category)
-            ids += (
-                Product.objects.browsable().filter(categories__in=tree).values_list("pk", flat=True)
-            )
-        if options["all"]:
-            ids += Product.objects.browsable().values_list("pk", flat=True)
-        if not ids:
+            categories.append(category)
+        if not (options["product"] or categories or options["all"]):
             raise CommandError("Name products with --product, --category or --all.")
-        return list(dict.fromkeys(ids))
+        try:
+            return service.select_products(
+                product_ids=options["product"], categories=categories, everything=options["all"]
+            )
+        except service.DescriptionError as exc:
+            raise CommandError(str(exc)) from exc
 
     def _run_here(self, job, ids):
 
