@@ -61,13 +61,12 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
     def create(self, request):
         body = s.GenerationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ids = body.validated_data["product_ids"]
-        allowed = set(
-            visible_products(request.user).filter(pk__in=ids).values_list("pk", flat=True)
-        )
-        unknown = [pk for pk in ids if pk not in allowed]
-        if unknown:
-            raise ValidationError({"product_ids": [f"Unknown product id(s): {unknown[:20]}"]})
+        try:
+            ids = service.select_products(
+                user=request.user, product_ids=body.validated_data["product_ids"]
+            )
+        except service.DescriptionError as exc:
+            raise ValidationError({"product_ids": [str(exc)]}) from exc
         try:
             job = service.start_job(ids, body.validated_data["params"], user=request.user)
         except service.DescriptionError as exc:

@@ -46,6 +46,11 @@ class Outcome:
     failed: dict[int, str] = field(default_factory=dict)
 
 
+def _person(user):
+    """The user to record as having done something; None for anonymous or a system run."""
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def _language(params: GenerationParams) -> str:
     return params.language.split("-")[0]
 
@@ -187,7 +192,7 @@ def _store_draft(product, field_name, variant, text, report, completions, params
         claims=report.as_dict(),
         unsupported_claims=len(report.unsupported),
         job=job,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=_person(user),
     )
     draft.ledger_entries.set([c.extra["ledger_id"] for c in completions if "ledger_id" in c.extra])
     return draft
@@ -238,7 +243,7 @@ def start_job(
         )
     with transaction.atomic():
         job = GenerationJob.objects.create(
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=_person(user),
             params=params.as_dict(),
             params_hash=params.hash,
         )
@@ -419,7 +424,7 @@ def _approve(draft: Draft, *, user, override_reason: str) -> Draft:
         )
     _write_field(draft.product, draft.field, draft.text, user=user, draft=draft)
     draft.status = Draft.Status.APPROVED
-    draft.reviewed_by = user if getattr(user, "is_authenticated", False) else None
+    draft.reviewed_by = _person(user)
     draft.reviewed_at = timezone.now()
     draft.override_reason = override_reason if draft.flagged else ""
     draft.save(update_fields=["status", "reviewed_by", "reviewed_at", "override_reason"])
@@ -434,7 +439,7 @@ def reject(draft: Draft, *, user=None, reason: str = "") -> Draft:
     draft = _locked_pending(draft)
     draft.status = Draft.Status.REJECTED
     draft.reject_reason = (reason or "").strip()
-    draft.reviewed_by = user if getattr(user, "is_authenticated", False) else None
+    draft.reviewed_by = _person(user)
     draft.reviewed_at = timezone.now()
     draft.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
     return draft
@@ -470,7 +475,7 @@ def _write_field(product, field_name: str, text: str, *, user=None, draft=None, 
         field=field_name,
         before=before,
         after=text,
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=_person(user),
         draft=draft,
         restored_from=restored_from,
     )
