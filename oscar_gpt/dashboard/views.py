@@ -18,6 +18,7 @@ from ..descriptions import service
 from ..grounding import ClaimsReport
 from ..models import DescriptionField, Draft, GenerationJob, PromptTemplate, Revision
 from ..permissions import visible_products
+from ..wording import check_product_copy
 from .forms import GenerateForm, PromptTemplateForm, ReviewForm
 
 Product = get_model("catalogue", "Product")
@@ -152,7 +153,7 @@ class DraftListView(generic.ListView):
 
 
 class DraftReviewView(generic.FormView):
-    """Current text beside the draft, unsupported claims marked; edit, approve or reject."""
+    """Current text beside the draft, claims and wording marked; edit, approve or reject."""
 
     form_class = ReviewForm
     template_name = "oscar_gpt/dashboard/draft_review.html"
@@ -173,12 +174,16 @@ class DraftReviewView(generic.FormView):
         draft = self.draft
         current = getattr(draft.product, draft.field) or ""
         report = ClaimsReport.from_dict(draft.claims)
+        # Checked at render time, never stored: it informs the reviewer, it blocks nothing.
+        wording = check_product_copy(draft.text, draft.product, draft.language)
         ctx.update(
             draft=draft,
             current=current,
             diff=word_diff(current, draft.text),
             highlighted=report.highlight(draft.text),
             unsupported=report.unsupported,
+            wording_flags=wording.flags,
+            wording_highlighted=wording.highlight(draft.text),
             siblings=Draft.objects.filter(
                 product=draft.product, field=draft.field, status=Draft.Status.PENDING
             ).exclude(pk=draft.pk),
