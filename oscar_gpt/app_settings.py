@@ -138,6 +138,86 @@ class AppSettings:
         """Default of the "only empty fields" control."""
         return self._setting("DESCRIPTIONS_FILL_EMPTY_ONLY", False)
 
+    @property
+    def QA_MAX_QUESTION_LENGTH(self) -> int:
+        """Longest question a shopper may ask, in characters."""
+        return self._setting("QA_MAX_QUESTION_LENGTH", 500)
+
+    @property
+    def QA_EVIDENCE_COUNT(self) -> int:
+        """How many units of evidence the model sees (the best ranked ones)."""
+        return self._setting("QA_EVIDENCE_COUNT", 4)
+
+    @property
+    def QA_MIN_SEMANTIC(self) -> float:
+        """The relevance gate: the least cosine similarity between the question and a unit
+        of evidence to answer from it (see ``oscar_gpt.qa.retrieval``)."""
+        from .qa.retrieval import MIN_SEMANTIC
+
+        return self._setting("QA_MIN_SEMANTIC", MIN_SEMANTIC)
+
+    @property
+    def QA_MIN_SCORE(self) -> float:
+        """The relevance gate: the least hybrid (lexical + semantic) score to answer from."""
+        from .qa.retrieval import MIN_SCORE
+
+        return self._setting("QA_MIN_SCORE", MIN_SCORE)
+
+    @property
+    def QA_SAME_QUESTION_SIMILARITY(self) -> float:
+        """Cosine above which a question counts as one already answered on the product: its
+        stored answer is shown without a model call."""
+        return self._setting("QA_SAME_QUESTION_SIMILARITY", 0.93)
+
+    @property
+    def QA_ON_FAILED_CHECK(self) -> str:
+        """When the model's answer states something its cited evidence does not support (or
+        cites nothing, or leaks): ``"quote"`` shows the best evidence itself, labelled with
+        its source, and keeps the question answerable; ``"handoff"`` says "we don't know yet"
+        and queues it for staff."""
+        return self._setting("QA_ON_FAILED_CHECK", "quote")
+
+    @property
+    def QA_MAX_UNSUPPORTED_WORDS(self) -> int:
+        """How many content words an answer may use that neither its cited evidence, the
+        question nor the product's title, class or categories have ("smartwatch" in an answer
+        about headphones). More fails the answer's check."""
+        return self._setting("QA_MAX_UNSUPPORTED_WORDS", 0)
+
+    @property
+    def QA_MAX_NEW_TOKENS(self) -> int:
+        """Longest answer the model may write, in tokens."""
+        return self._setting("QA_MAX_NEW_TOKENS", 60)
+
+    @property
+    def QA_REFRESH_IN_BACKGROUND(self) -> bool:
+        """Re-embed a product's evidence in a Celery task when the product, an attribute, a
+        review or an FAQ answer changes. Off: it is rebuilt by the next question instead."""
+        return self._setting("QA_REFRESH_IN_BACKGROUND", True)
+
+    @property
+    def QA_POLL_INTERVAL_MS(self) -> int:
+        """How often the widget asks whether the answer is there."""
+        return self._setting("QA_POLL_INTERVAL_MS", 400)
+
+    @property
+    def RATE_LIMITS(self) -> dict[str, str]:
+        """Shopper-facing limits in DRF's notation ("5/min", "100/day") per endpoint family
+        and per IP, session or signed-in user: ``qa_ip``, ``qa_session``, ``qa_user`` for
+        asking; ``qa_report_*`` for reports; ``finder_*``. ``None`` lifts a limit."""
+        defaults = {
+            "qa_ip": "30/min",
+            "qa_session": "6/min",
+            "qa_user": "10/min",
+            "qa_report_ip": "20/hour",
+            "qa_report_session": "10/hour",
+            "qa_report_user": "10/hour",
+            "finder_ip": "60/min",
+            "finder_session": "20/min",
+            "finder_user": "30/min",
+        }
+        return defaults | self._setting("RATE_LIMITS", {})
+
     def feature_chain(self, feature: str) -> list[str]:
         """The backend aliases to try for ``feature``, in order."""
         value = self.FEATURES.get(feature)

@@ -15,6 +15,9 @@ class OscarGptConfig(OscarConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
         from .llm import registry  # noqa: F401  (resets backends on setting_changed)
+        from .qa import signals
+
+        signals.connect()
 
     def get_urls(self):
         from .urls import urlpatterns

@@ -3,6 +3,7 @@ so forked Oscar apps keep working."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -299,3 +300,130 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_field_display()} · {self.product_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class EvidenceSet(models.Model):
+    """One product's evidence units and their embeddings, as the Q&A last built them.
+
+    ``fingerprint`` is a hash of the units' texts and the embedding model: when the product,
+    its attributes, approved reviews or FAQ change, the next build sees a new fingerprint and
+    embeds only the texts it has not embedded before.
+    """
+
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_evidence"
+    )
+    fingerprint = models.CharField(max_length=64)
+    embedding_model = models.CharField(max_length=255)
+    #: ``[{"id", "kind", "text", "label"}]`` in the order of ``vectors``.
+    units = models.JSONField(default=list)
+    #: float32, row-major, ``len(units)`` x dimension.
+    vectors = models.BinaryField(default=b"")
+    dimension = models.PositiveSmallIntegerField(default=0)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("evidence set")
+        verbose_name_plural = _("evidence sets")
+
+    def __str__(self) -> str:
+        return f"{self.product_id} · {len(self.units)} units"
+
+
+class Question(models.Model):
+    """A shopper's question about a product, its answer and where the answer came from.
+
+    The question is stored scrubbed of personal data; the shopper's e-mail address is kept
+    only when they asked to be told of the answer, and is removed once they have been.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Being answered")
+        ANSWERED = "answered", _("Answered")
+        NEEDS_STAFF = "needs_staff", _("Waiting for staff")
+        REJECTED = "rejected", _("Rejected")
+
+    class Source(models.TextChoices):
+        MODEL = "model", _("Answered from the product's facts")
+        QUOTE = "quote", _("The product's facts, quoted")
+        STORED = "stored", _("An earlier answer")
+        STAFF = "staff", _("Staff")
+
+    class RejectReason(models.TextChoices):
+        SPAM = "spam", _("Spam")
+        OFF_TOPIC = "off_topic", _("Off-topic")
+        DUPLICATE = "duplicate", _("Duplicate")
+        OTHER = "other", _("Other")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_questions"
+    )
+    text = models.TextField(_("question"))
+    #: Lower case, single spaces, no punctuation: finds the same question asked again.
+    normalised = models.CharField(max_length=64, db_index=True)
+    #: The question's embedding (float32), to find near-identical questions.
+    vector = models.BinaryField(default=b"")
+    language = models.CharField(_("language"), max_length=16)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    source = models.CharField(_("answered by"), max_length=16, choices=Source.choices, blank=True)
+    #: The evidence shown with the answer: ``[{"id", "kind", "text", "label"}]``.
+    evidence = models.JSONField(_("evidence"), default=list)
+    #: Why the model did or did not answer: gate decision, scores, claims check, cited ids.
+    trace = models.JSONField(default=dict)
+    #: The evidence fingerprint the answer was made from; a stored answer is reused only
+    #: while the product's facts are the same (staff answers always).
+    fingerprint = models.CharField(max_length=64, blank=True)
+    #: A model-drafted answer staff may edit; never shown to shoppers as it is.
+    suggestion = models.TextField(_("suggested answer"), blank=True)
+    answered_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published = models.BooleanField(_("in the product's FAQ"), default=False, db_index=True)
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+    report_reason = models.TextField(_("last report"), blank=True)
+    reject_reason = models.CharField(
+        _("reason for rejecting"), max_length=16, choices=RejectReason.choices, blank=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gpt_questions",
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    email = models.EmailField(_("e-mail for the answer"), blank=True)
+    notify = models.BooleanField(_("tell me when answered"), default=False)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True, db_index=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["-created_at", "-id"]
+        permissions = [("answer_questions", _("Can answer and publish shoppers' questions"))]
+        indexes = [
+            models.Index(fields=["product", "normalised"]),
+            models.Index(fields=["product", "published"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def done(self) -> bool:
+        return self.status != self.Status.QUEUED

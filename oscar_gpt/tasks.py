@@ -44,3 +44,19 @@ def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
     from .descriptions.service import run_job_chunk
 
     run_job_chunk(job_id, product_ids)
+
+
+@model_task(name="oscar_gpt.answer_question")
+def answer_question(self, question_id: int) -> None:
+    """Answer a shopper's queued question from the product's evidence."""
+    from .qa.service import answer
+
+    answer(question_id)
+
+
+@shared_task(name="oscar_gpt.refresh_evidence", acks_late=True, ignore_result=True)
+def refresh_evidence(product_id: int) -> None:
+    """Re-embed a product's Q&A evidence after it changed."""
+    from .qa.service import refresh
+
+    refresh(product_id)

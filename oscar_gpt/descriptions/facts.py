@@ -117,7 +117,7 @@ def _value(attribute_value) -> Any:
     return attribute_value.value
 
 
-def _attributes(product) -> list[AttributeFact]:
+def attribute_facts(product) -> list[AttributeFact]:
     facts = []
     values = product.get_attribute_values().select_related("attribute", "value_option")
     for attribute_value in values:
@@ -142,7 +142,7 @@ def product_facts(product, *, include_reviews: bool = False, max_reviews: int = 
     variants = []
     if product.is_parent:
         for child in product.children.all():
-            child_attributes = [a.text for a in _attributes(child)]
+            child_attributes = [a.text for a in attribute_facts(child)]
             variants.append(
                 f"{child.get_title()}"
                 + (f" ({'; '.join(child_attributes)})" if child_attributes else "")
@@ -160,7 +160,7 @@ def product_facts(product, *, include_reviews: bool = False, max_reviews: int = 
         title=product.get_title(),
         product_class=product.get_product_class().name if product.get_product_class() else "",
         categories=categories,
-        attributes=_attributes(product),
+        attributes=attribute_facts(product),
         options=options,
         variants=variants,
         description=strip_tags(product.description or "").strip(),

@@ -1,0 +1,721 @@
+"""Shopper Q&A: ask, answer from the shop's own facts, hand off to staff, publish an FAQ.
+
+Every door (the product page's widget, the JSON endpoints, the DRF API, the staff queue,
+the Celery task) calls these functions::
+
+    question = ask(product, "What is the battery life?", user=request.user)
+    # ... a worker runs answer(question.pk) ...
+    status_payload(question)  # {"status": "answered", "answer": "...", "evidence": [...]}
+
+Answering is careful by construction: the relevance gate decides whether the product's
+evidence can answer at all; the model sees only the best evidence, fenced as data, and the
+question scrubbed of personal data; its answer must cite the evidence and state nothing the
+cited evidence does not support (the claims checker), contain no links to other sites and
+none of its instructions. Otherwise the shopper gets the evidence itself, quoted with its
+source, or an honest "we don't know yet" while the question waits for staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string, select_template
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import llm
+from ..app_settings import app_settings
+from ..grounding import Fact, check_claims
+from ..models import EvidenceSet, Question
+from ..privacy import scrub
+from .evidence import evidence_index, unit_as_dict
+from .language import answer_language, language_name
+from .retrieval import LABELS, EvidenceUnit, Scored, question_terms, relevance_gate
+
+logger = logging.getLogger(__name__)
+
+FEATURE = "qa"
+#: What a shopper reads while nobody knows the answer yet.
+DONT_KNOW = gettext_lazy("We don't know yet. Our team will answer your question.")
+#: The least cosine a unit needs to join the best one in the model's evidence.
+CONTEXT_FLOOR = 0.30
+
+
+class QuestionError(ValueError):
+    """The shopper's input can't be accepted; the message says why, for a 400 response."""
+
+
+# -- asking ----------------------------------------------------------------------------------
+
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """A key for "the same question": case, punctuation and spacing don't count."""
+    words = _NOT_WORD.sub(" ", text.lower()).split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+
+
+def clean_question(text: str) -> str:
+    """The question as asked, trimmed, or :class:`QuestionError` saying what is wrong."""
+    text = " ".join(str(text or "").split())
+    if not text or not any(char.isalnum() for char in text):
+        raise QuestionError(_("Please write your question."))
+    limit = app_settings.QA_MAX_QUESTION_LENGTH
+    if len(text) > limit:
+        raise QuestionError(
+            _("Questions can be at most %(limit)d characters long; yours has %(length)d.")
+            % {"limit": limit, "length": len(text)}
+        )
+    return text
+
+
+def _names(user) -> list[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return [name for name in (user.get_full_name(), user.first_name, user.last_name) if name]
+
+
+def ask(
+    product,
+    text: str,
+    *,
+    user=None,
+    session_key: str = "",
+    email: str = "",
+    notify: bool = False,
+    language: str | None = None,
+    enqueue: bool = True,
+) -> Question:
+    """Store a shopper's question and start answering it.
+
+    The same question already answered on this product (and still true to the product's
+    facts) is answered at once from the stored answer, without a model call; any other is
+    queued for :func:`answer` in a worker. Raises :class:`QuestionError` for bad input.
+    """
+    text = clean_question(text)
+    email = (email or "").strip()
+    if notify:
+        if not email and user is not None and getattr(user, "is_authenticated", False):
+            email = user.email
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise QuestionError(
+                _("Please give a valid e-mail address to be told of the answer.")
+            ) from exc
+    # Stored and sent scrubbed: the question may hold an address, a phone number, a name.
+    clean = scrub(text, names=_names(user)).text
+    question = Question(
+        product=product,
+        text=clean,
+        normalised=normalise(clean),
+        language=answer_language(clean, language or translation.get_language()),
+        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        session_key=session_key or "",
+        email=email if notify else "",
+        notify=bool(notify),
+    )
+    stored = reusable_answers(product).filter(normalised=question.normalised).first()
+    if stored is not None:
+        _copy_answer(question, stored)
+        question.save()
+        return question
+    question.save()
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(question.pk))
+    return question
+
+
+def _enqueue(question_id: int) -> None:
+    from ..tasks import answer_question
+
+    answer_question.delay(question_id)
+
+
+def reusable_answers(product):
+    """Answers on ``product`` that may answer the same question again: not reported, and
+    made from the product's current facts (staff and FAQ answers stay good)."""
+    current = (
+        EvidenceSet.objects.filter(product=product).values_list("fingerprint", flat=True).first()
+    )
+    fresh = Q(source=Question.Source.STAFF) | Q(published=True)
+    if current:
+        fresh |= Q(fingerprint=current)
+    return (
+        Question.objects.filter(product=product, status=Question.Status.ANSWERED, reports=0)
+        .exclude(answer="")
+        .filter(fresh)
+        .order_by("-published", "-answered_at", "-id")
+    )
+
+
+def _copy_answer(question: Question, stored: Question) -> None:
+    question.status = Question.Status.ANSWERED
+    question.source = Question.Source.STORED
+    question.answer = stored.answer
+    question.evidence = stored.evidence
+    question.fingerprint = stored.fingerprint
+    question.answered_from = stored.answered_from or stored
+    question.answered_at = timezone.now()
+    question.trace = {"stored": stored.pk}
+
+
+# -- answering -------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedAnswer:
+    text: str
+    cited: list[int] = field(default_factory=list)
+    unknown: bool = False
+
+
+_CITATION = re.compile(r"\[\s*E?\s*(\d{1,2})(?:\s*[,;]\s*E?\s*(\d{1,2}))*\s*\]", re.IGNORECASE)
+_CITED_NUMBER = re.compile(r"\d{1,2}")
+_UNKNOWN = re.compile(r"^\W*unknown\b", re.IGNORECASE)
+_LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|uk|de|fr|nl|"
+    r"info|biz|shop|store|xyz|ru|cn)\b(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+
+
+def parse_answer(raw: str) -> ParsedAnswer:
+    """The model's reply as shopper text: citations taken out, "UNKNOWN" recognised."""
+    text = raw.strip().strip('"').strip()
+    if _UNKNOWN.match(text) or text.upper().rstrip(".") == "UNKNOWN":
+        return ParsedAnswer("", unknown=True)
+    cited: list[int] = []
+    for match in _CITATION.finditer(text):
+        cited += [int(n) for n in _CITED_NUMBER.findall(match.group(0))]
+    text = _CITATION.sub("", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
+    return ParsedAnswer(text, cited=list(dict.fromkeys(cited)))
+
+
+def _shingles(text: str, size: int = 6) -> set[tuple[str, ...]]:
+    words = _NOT_WORD.sub(" ", text.lower()).split()
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def _instructions_text(language_name_: str) -> str:
+    system = render_to_string("oscar_gpt/prompts/qa_system.txt")
+    instruction = render_to_string(
+        "oscar_gpt/prompts/qa_question.txt",
+        {"title": "", "units": [], "question": "", "language_name": language_name_},
+    )
+    return f"{system}\n{instruction}"
+
+
+def leaks_instructions(answer: str, language_name_: str = "English") -> bool:
+    """Whether ``answer`` repeats six words in a row of the prompt's instructions."""
+    return bool(_shingles(answer) & _shingles(_instructions_text(language_name_)))
+
+
+def _allowed_hosts() -> set[str]:
+    from django.conf import settings
+
+    hosts = set(getattr(settings, "ALLOWED_HOSTS", []) or [])
+    return {host.lstrip(".").lower() for host in hosts if host not in ("*", "")}
+
+
+def external_links(text: str) -> list[str]:
+    """Links in ``text`` to anywhere but this shop (``ALLOWED_HOSTS``)."""
+    allowed = _allowed_hosts()
+    found = []
+    for match in _LINK.finditer(text):
+        link = match.group(0)
+        host = re.sub(r"^(?:https?://)?", "", link, flags=re.IGNORECASE).split("/")[0].lower()
+        host = host.split(":")[0]
+        if host not in allowed and not any(host.endswith("." + a) for a in allowed):
+            found.append(link)
+    return found
+
+
+def build_messages(question: Question, product, units: list[EvidenceUnit]) -> list[dict]:
+    context = {
+        "title": product.get_title(),
+        "units": units,
+        "question": question.text,
+        "language_name": language_name(question.language),
+    }
+    class_slug = getattr(product.get_product_class(), "slug", "") or ""
+    template = select_template(
+        [f"oscar_gpt/prompts/qa_question-for-class-{class_slug}.txt"] * bool(class_slug)
+        + ["oscar_gpt/prompts/qa_question.txt"]
+    )
+    return [
+        {"role": "system", "content": render_to_string("oscar_gpt/prompts/qa_system.txt").strip()},
+        {"role": "user", "content": template.render(context).strip()},
+    ]
+
+
+def _facts(product, units: list[EvidenceUnit]) -> list[Fact]:
+    """What an answer citing ``units`` may state: the product's identity and those units."""
+    from ..descriptions.facts import attribute_facts
+
+    facts = [Fact(name="Title", value=product.get_title(), source="title")]
+    product_class = product.get_product_class()
+    if product_class is not None:
+        facts.append(Fact(name="Product class", value=product_class.name, source="class"))
+    attributes = {f"attr:{a.code}": a for a in attribute_facts(product)}
+    if product.is_child and product.parent_id:
+        for a in attribute_facts(product.parent):
+            attributes.setdefault(f"attr:{a.code}", a)
+    for unit in units:
+        attribute = attributes.get(unit.id)
+        if attribute is not None:
+            value = attribute.value
+            value = float(value) if hasattr(value, "as_tuple") else value
+            facts.append(Fact(name=attribute.name, value=value, unit=attribute.unit))
+        else:
+            facts.append(Fact(name=unit.label, value=unit.text, source=unit.kind))
+    return facts
+
+
+def _context_units(results: list[Scored], best: Scored) -> list[EvidenceUnit]:
+    units = [best.unit]
+    for result in results:
+        if len(units) >= app_settings.QA_EVIDENCE_COUNT:
+            break
+        if result.unit.id != best.unit.id and result.semantic >= CONTEXT_FLOOR:
+            units.append(result.unit)
+    return units
+
+
+def _scores(results: list[Scored]) -> list[dict]:
+    return [
+        {
+            "id": r.unit.id,
+            "score": round(r.score, 4),
+            "semantic": round(r.semantic, 4),
+            "lexical": round(r.lexical, 4),
+        }
+        for r in results
+    ]
+
+
+def _near_identical(question: Question, vector: np.ndarray) -> Question | None:
+    threshold = app_settings.QA_SAME_QUESTION_SIMILARITY
+    base = question.language.split("-")[0]
+    best, best_score = None, threshold
+    candidates = reusable_answers(question.product).exclude(pk=question.pk).exclude(vector=b"")
+    for other in candidates.only("pk", "vector", "language", "answered_from")[:200]:
+        if other.language.split("-")[0] != base:
+            continue
+        other_vector = np.frombuffer(bytes(other.vector), dtype=np.float32)
+        if other_vector.shape != vector.shape:
+            continue
+        score = float(other_vector @ vector)
+        if score >= best_score:
+            best, best_score = other, score
+    if best is None:
+        return None
+    return Question.objects.get(pk=best.pk)
+
+
+def answer(question_id: int) -> Question | None:
+    """Answer a queued question (the work of the Celery task). Safe to run twice."""
+    question = Question.objects.select_related("product", "user").filter(pk=question_id).first()
+    if question is None or question.status != Question.Status.QUEUED:
+        return question
+    product = question.product
+    index = evidence_index(product)
+    vector = np.asarray(index._get_embedder().embed([question.text])[0], dtype=np.float32)
+    question.vector = vector.tobytes()
+    question.fingerprint = index.fingerprint
+    stored = _near_identical(question, vector)
+    if stored is not None:
+        _copy_answer(question, stored)
+        question.trace["similar"] = True
+        return _finish(question)
+    results = index.search(question.text, k=8, question_vector=vector)
+    decision = relevance_gate(
+        results, min_semantic=app_settings.QA_MIN_SEMANTIC, min_score=app_settings.QA_MIN_SCORE
+    )
+    question.trace = {"gate": decision.reason, "results": _scores(results)}
+    if not decision.answerable:
+        return _hand_off(question)
+    units = _context_units(results, decision.best)
+    completion = llm.chat(
+        FEATURE,
+        build_messages(question, product, units),
+        obj=question,
+        user=question.user,
+        shopper_text=True,
+        names=_names(question.user),
+        max_tokens=app_settings.QA_MAX_NEW_TOKENS,
+        temperature=0.0,
+    )
+    verdict = check_answer(completion.text, product, units, question.language, question.text)
+    question.trace |= {"model": completion.model, "check": verdict.as_trace()}
+    if verdict.unknown:
+        return _hand_off(question)
+    if verdict.ok:
+        question.answer = verdict.text
+        question.source = Question.Source.MODEL
+        question.evidence = [unit_as_dict(u) for u in verdict.cited_units]
+    elif app_settings.QA_ON_FAILED_CHECK == "quote":
+        question.answer = decision.best.unit.text
+        question.source = Question.Source.QUOTE
+        question.evidence = [unit_as_dict(decision.best.unit)]
+    else:
+        return _hand_off(question)
+    question.status = Question.Status.ANSWERED
+    question.answered_at = timezone.now()
+    return _finish(question)
+
+
+@dataclass
+class AnswerCheck:
+    text: str
+    cited_units: list[EvidenceUnit]
+    unknown: bool = False
+    cited: bool = True
+    problems: list[str] = field(default_factory=list)
+    claims: dict = field(default_factory=dict)
+    novel_words: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown and not self.problems
+
+    def as_trace(self) -> dict:
+        return {
+            "ok": self.ok,
+            "unknown": self.unknown,
+            "cited": self.cited,
+            "cited_ids": [u.id for u in self.cited_units],
+            "problems": self.problems,
+            "novel_words": self.novel_words,
+            "claims": self.claims,
+        }
+
+
+#: Words any answer may use without evidence for them.
+GENERIC_WORDS = frozenset(
+    question_terms(
+        "yes no not product item it they this these that one ones has have having comes come "
+        "features feature offers offer include includes including made make use used using "
+        "up about approximately around roughly over under only both each per also well "
+        "good great nice suitable fine sure unfortunately however but and or answer question "
+        "according specification specifications description review reviews customer customers "
+        "say says said state states stated list listed mention mentions mentioned"
+    )
+)
+
+
+def unsupported_words(
+    text: str, product, units: list[EvidenceUnit], question: str = ""
+) -> list[str]:
+    """Content words of an answer found neither in its cited evidence, nor in the question,
+    nor in the product's title, class or categories: "smartwatch" in an answer about
+    headphones. Numbers are left to the claims check."""
+    known = set(GENERIC_WORDS)
+    sources = [question, product.get_title()]
+    product_class = product.get_product_class()
+    if product_class is not None:
+        sources.append(product_class.name)
+    sources += [category.name for category in product.get_categories().all()]
+    sources += [unit.text for unit in units]
+    for source in sources:
+        known.update(question_terms(source))
+    novel = []
+    for term in question_terms(text):
+        if term in known or any(char.isdigit() for char in term) or len(term) < 3:
+            continue
+        if term not in novel:
+            novel.append(term)
+    return novel
+
+
+def check_answer(
+    raw: str, product, units: list[EvidenceUnit], language: str, question_text: str = ""
+) -> AnswerCheck:
+    """Whether the model's reply may be shown: see the module's doc."""
+    parsed = parse_answer(raw)
+    if parsed.unknown:
+        return AnswerCheck("", [], unknown=True)
+    cited_units = [units[n - 1] for n in parsed.cited if 1 <= n <= len(units)]
+    check = AnswerCheck(parsed.text, cited_units or units[:1], cited=bool(cited_units))
+    if len(parsed.text) < 2 or not any(char.isalnum() for char in parsed.text):
+        check.problems.append("empty")
+        return check
+    if '"""' in parsed.text or "[E" in parsed.text:
+        check.problems.append("prompt_markup")
+    if leaks_instructions(parsed.text, language_name(language)):
+        check.problems.append("instructions")
+    if external_links(parsed.text):
+        check.problems.append("external_link")
+    novel = unsupported_words(parsed.text, product, check.cited_units, question_text)
+    if len(novel) > app_settings.QA_MAX_UNSUPPORTED_WORDS:
+        check.problems.append("unsupported_words")
+    check.novel_words = novel
+    report = check_claims(
+        parsed.text, _facts(product, check.cited_units), language=language.split("-")[0]
+    )
+    check.claims = report.as_dict()
+    if not report.ok:
+        check.problems.append("unsupported_claims")
+    return check
+
+
+def _hand_off(question: Question) -> Question:
+    question.status = Question.Status.NEEDS_STAFF
+    question.answer = ""
+    question.source = ""
+    question.evidence = []
+    return _finish(question)
+
+
+def _finish(question: Question) -> Question:
+    """Save the outcome unless another run of the task got there first."""
+    fields = [
+        "status",
+        "answer",
+        "source",
+        "evidence",
+        "trace",
+        "fingerprint",
+        "vector",
+        "answered_from",
+        "answered_at",
+    ]
+    values = {name: getattr(question, name) for name in fields}
+    updated = Question.objects.filter(pk=question.pk, status=Question.Status.QUEUED).update(
+        **values
+    )
+    if not updated:
+        question.refresh_from_db()
+    return question
+
+
+# -- what the shopper sees -----------------------------------------------------------------
+
+
+def status_payload(question: Question) -> dict:
+    """The question's state for the widget and the API (nothing internal: no trace)."""
+    with translation.override(question.language):
+        payload = {
+            "id": str(question.public_id),
+            "question": question.text,
+            "status": question.status,
+            "done": question.done,
+            "answer": question.answer if question.status == Question.Status.ANSWERED else "",
+            "source": question.source,
+            "evidence": [
+                {
+                    "label": str(LABELS.get(e.get("kind"), "")) or e.get("label", ""),
+                    "text": e["text"],
+                }
+                for e in question.evidence
+            ]
+            if question.status == Question.Status.ANSWERED
+            else [],
+            "message": "",
+        }
+        if question.status == Question.Status.NEEDS_STAFF:
+            payload["message"] = str(DONT_KNOW)
+            if question.notify and question.email:
+                payload["message"] += " " + _("We will e-mail you the answer.")
+        elif question.status == Question.Status.REJECTED:
+            payload["message"] = _("This question won't be answered.")
+        elif (
+            question.status == Question.Status.ANSWERED and question.source == Question.Source.QUOTE
+        ):
+            payload["message"] = _("Here is what we know:")
+    return payload
+
+
+def faq(product, *, limit: int | None = None):
+    """The product's published questions and answers, newest first."""
+    questions = Question.objects.filter(
+        product=product, published=True, status=Question.Status.ANSWERED
+    ).order_by("-answered_at", "-id")
+    return questions[:limit] if limit else questions
+
+
+def report(question: Question, reason: str = "") -> Question:
+    """A shopper found the answer unhelpful or wrong: staff see it in their queue, and the
+    answer is not reused for other shoppers until staff have looked at it."""
+    reason = " ".join(str(reason or "").split())[:500]
+    Question.objects.filter(pk=question.pk).update(
+        reports=F("reports") + 1, report_reason=scrub(reason).text if reason else ""
+    )
+    question.refresh_from_db()
+    return question
+
+
+# -- staff -----------------------------------------------------------------------------------
+
+
+def staff_queue(*, status: str = "open", product=None):
+    """Questions staff should look at: ``open`` (waiting or reported), ``waiting``,
+    ``reported``, ``answered``, ``published``, ``rejected``, or ``all``."""
+    questions = Question.objects.select_related("product", "answered_by")
+    if product is not None:
+        questions = questions.filter(product=product)
+    filters = {
+        "open": Q(status=Question.Status.NEEDS_STAFF) | Q(reports__gt=0),
+        "waiting": Q(status=Question.Status.NEEDS_STAFF),
+        "reported": Q(reports__gt=0),
+        "answered": Q(status=Question.Status.ANSWERED),
+        "published": Q(published=True),
+        "rejected": Q(status=Question.Status.REJECTED),
+        "all": Q(),
+    }
+    if status not in filters:
+        raise QuestionError(_("Unknown filter: %(status)s") % {"status": status})
+    return questions.filter(filters[status]).order_by("-reports", "created_at", "id")
+
+
+def staff_answer(question: Question, text: str, *, user, publish: bool = False) -> Question:
+    """Staff answer (or correct) a question; optionally publish it to the product's FAQ.
+
+    The shopper is e-mailed where they left an address and asked to be told.
+    """
+    text = " ".join(str(text or "").split()) if "\n" not in str(text) else str(text).strip()
+    if not text:
+        raise QuestionError(_("Please write an answer."))
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        question.answer = text
+        question.source = Question.Source.STAFF
+        question.status = Question.Status.ANSWERED
+        question.answered_by = user
+        question.answered_at = timezone.now()
+        question.reports = 0
+        question.reject_reason = ""
+        question.published = bool(publish)
+        question.save()
+        if question.notify and question.email and question.notified_at is None:
+            transaction.on_commit(lambda: notify_shopper(question.pk))
+    _refresh_evidence_later(question.product_id)
+    return question
+
+
+def set_published(question: Question, published: bool, *, user=None) -> Question:
+    if published and (question.status != Question.Status.ANSWERED or not question.answer):
+        raise QuestionError(_("Only an answered question can go into the FAQ."))
+    Question.objects.filter(pk=question.pk).update(published=published)
+    question.refresh_from_db()
+    _refresh_evidence_later(question.product_id)
+    return question
+
+
+def reject(question: Question, reason: str, *, user=None) -> Question:
+    """Spam or off-topic: never answered, never shown, never reused."""
+    if reason not in Question.RejectReason.values:
+        raise QuestionError(_("Choose why the question is rejected."))
+    Question.objects.filter(pk=question.pk).update(
+        status=Question.Status.REJECTED,
+        reject_reason=reason,
+        published=False,
+        answer="",
+        reports=0,
+        answered_by=user,
+        email="",
+    )
+    question.refresh_from_db()
+    _refresh_evidence_later(question.product_id)
+    return question
+
+
+def suggest(question: Question, *, user=None) -> Question:
+    """A model-drafted answer staff can edit, from the best evidence (no gate); its claims
+    check is kept so staff see what it says beyond the facts."""
+    product = question.product
+    index = evidence_index(product)
+    results = index.search(question.text, k=8)
+    if not results:
+        question.suggestion = ""
+        question.save(update_fields=["suggestion"])
+        return question
+    units = _context_units(results, results[0])
+    completion = llm.chat(
+        FEATURE,
+        build_messages(question, product, units),
+        obj=question,
+        user=user,
+        shopper_text=True,
+        max_tokens=app_settings.QA_MAX_NEW_TOKENS,
+        temperature=0.0,
+    )
+    verdict = check_answer(completion.text, product, units, question.language, question.text)
+    question.suggestion = verdict.text
+    question.trace = question.trace | {"suggestion": verdict.as_trace()}
+    question.save(update_fields=["suggestion", "trace"])
+    return question
+
+
+def notify_shopper(question_id: int) -> bool:
+    """E-mail the answer to a shopper who asked for it; the address is then forgotten."""
+    question = Question.objects.select_related("product").filter(pk=question_id).first()
+    if question is None or not (question.notify and question.email) or question.notified_at:
+        return False
+    with translation.override(question.language):
+        context = {
+            "question": question,
+            "product": question.product,
+            "product_url": _absolute(question.product.get_absolute_url()),
+        }
+        subject = _("Your question about %(title)s") % {"title": question.product.get_title()}
+        body = render_to_string("oscar_gpt/qa/answer_email.txt", context)
+    send_mail(subject, body, None, [question.email])
+    Question.objects.filter(pk=question.pk).update(notified_at=timezone.now(), email="")
+    return True
+
+
+def refresh(product_id: int) -> None:
+    """Bring a product's stored evidence up to date (the work of the refresh task)."""
+    from oscar.core.loading import get_model
+
+    product = get_model("catalogue", "Product").objects.filter(pk=product_id).first()
+    if product is not None:
+        evidence_index(product)
+
+
+def _absolute(path: str) -> str:
+    from django.contrib.sites.models import Site
+
+    return f"https://{Site.objects.get_current().domain}{path}"
+
+
+def _refresh_evidence_later(product_id: int) -> None:
+    from .signals import schedule_refresh
+
+    schedule_refresh(product_id)
+
+
+# -- a shopper's data ------------------------------------------------------------------------
+
+
+def anonymise_customer(user) -> int:
+    """Keep a deleted customer's questions for the shop (the FAQ) but nothing of theirs."""
+    return Question.objects.filter(user=user).update(user=None, email="", session_key="")
+
+
+def export_customer(user) -> list[dict]:
+    """A customer's questions and answers, for a data-access request."""
+    return [
+        {
+            "asked": q.created_at.isoformat(),
+            "product": q.product.get_title(),
+            "question": q.text,
+            "status": q.status,
+            "answer": q.answer,
+            "answered": q.answered_at.isoformat() if q.answered_at else None,
+        }
+        for q in Question.objects.filter(user=user).select_related("product").order_by("id")
+    ]
