@@ -91,6 +91,12 @@ class AppSettings:
         return False
 
     @property
+    def LEDGER_RETENTION_DAYS(self) -> int | None:
+        """Days of ledger kept; older rows are deleted by ``oscar_gpt_purge_ledger`` and the
+        ``oscar_gpt.purge_ledger`` periodic task. ``0`` or ``None`` keeps the ledger forever."""
+        return self._setting("LEDGER_RETENTION_DAYS", 365)
+
+    @property
     def ALLOW_RAW_TEXT_LOCAL(self) -> bool:
         """Local (non-external) backends may see shopper text unscrubbed: it never leaves
         the shop. Set False to scrub for every backend."""

@@ -60,3 +60,11 @@ def refresh_evidence(product_id: int) -> None:
     from .qa.service import refresh
 
     refresh(product_id)
+
+
+@shared_task(name="oscar_gpt.purge_ledger", ignore_result=True)
+def purge_ledger() -> int:
+    """Delete ledger rows older than ``OSCAR_GPT["LEDGER_RETENTION_DAYS"]`` (0/None: keep)."""
+    from .spend import purge_expired
+
+    return purge_expired()

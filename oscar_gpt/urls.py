@@ -10,7 +10,5 @@ urlpatterns = [
     path("api/", include("oscar_gpt.api.urls")),
     path("qa/<int:product_id>/ask/", qa_views.AskView.as_view(), name="qa-ask"),
     path("qa/questions/<uuid:public_id>/", qa_views.QuestionView.as_view(), name="qa-question"),
-    path(
-        "qa/questions/<uuid:public_id>/report/", qa_views.ReportView.as_view(), name="qa-report"
-    ),
+    path("qa/questions/<uuid:public_id>/report/", qa_views.ReportView.as_view(), name="qa-report"),
 ]

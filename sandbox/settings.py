@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403
 
@@ -197,6 +198,14 @@ OSCAR_DASHBOARD_NAVIGATION = [
             {"label": _("Drafts to review"), "url_name": "oscar_gpt_dashboard:draft-list"},
         ],
     },
+    # Shown to staff with the ledger's view permission (the page's permissions_map decides).
+    {"label": _("AI spend"), "icon": "fas fa-coins", "url_name": "oscar_gpt_dashboard:spend"},
+    # Shown to staff who may answer questions (the page's permissions_map decides).
+    {
+        "label": _("Shoppers' questions"),
+        "icon": "fas fa-question-circle",
+        "url_name": "oscar_gpt_dashboard:question-list",
+    },
 ]
 OSCAR_ALLOW_ANON_REVIEWS = False
 OSCAR_MODERATE_REVIEWS = True
@@ -223,6 +232,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work (the worker runs beat embedded: scripts/run-sandbox.sh).
+CELERY_BEAT_SCHEDULE = {
+    "oscar-gpt-purge-ledger": {
+        "task": "oscar_gpt.purge_ledger",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 # --- django-oscar-gpt ----------------------------------------------------------------------
 OSCAR_GPT = {

@@ -13,7 +13,7 @@ mkdir -p var
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py oscar_gpt_demo_data
 
-"$PY" -m celery -A sandbox worker -P solo -l info >var/worker.log 2>&1 &
+"$PY" -m celery -A sandbox worker -B -s var/celerybeat-schedule -P solo -l info >var/worker.log 2>&1 &
 WORKER=$!
 cleanup() { kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import qa_views, views
 
 router = DefaultRouter()
 router.register("descriptions/jobs", views.JobViewSet, basename="job")
@@ -11,5 +11,17 @@ router.register("descriptions/revisions", views.RevisionViewSet, basename="revis
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("qa/questions/", qa_views.AskView.as_view(), name="api-qa-ask"),
+    path(
+        "qa/questions/<uuid:public_id>/",
+        qa_views.QuestionView.as_view(),
+        name="api-qa-question",
+    ),
+    path(
+        "qa/questions/<uuid:public_id>/report/",
+        qa_views.ReportView.as_view(),
+        name="api-qa-report",
+    ),
+    path("qa/products/<int:product_id>/faq/", qa_views.FaqView.as_view(), name="api-qa-faq"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

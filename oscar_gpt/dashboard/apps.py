@@ -5,10 +5,13 @@ from oscar.core.application import OscarDashboardConfig
 GENERATE = ["oscar_gpt.generate_descriptions"]
 REVIEW = ["oscar_gpt.view_draft"]
 APPROVE = ["oscar_gpt.approve_descriptions"]
+SPEND = ["is_staff", "oscar_gpt.view_ledgerentry"]
+QUESTIONS = ["is_staff", "oscar_gpt.answer_questions"]
 
 
 class OscarGptDashboardConfig(OscarDashboardConfig):
-    """Dashboard pages: generate copy, follow jobs, review drafts, restore revisions.
+    """Dashboard pages: generate copy, follow jobs, review drafts, restore revisions, spend,
+    answer shoppers' questions.
 
     Include ``apps.get_app_config("oscar_gpt_dashboard").urls[0]`` under ``dashboard/gpt/``.
     """
@@ -30,12 +33,18 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
             "revision-list": (["is_staff", *REVIEW], ["is_staff", *APPROVE]),
             "prompt-list": ["is_staff", "oscar_gpt.change_prompttemplate"],
             "prompt-edit": ["is_staff", "oscar_gpt.change_prompttemplate"],
+            "spend": SPEND,
+            "spend-csv": SPEND,
+            "question-list": QUESTIONS,
+            "question-detail": QUESTIONS,
         }
 
     def ready(self):
-        from . import bulk_actions, views
+        from . import bulk_actions, question_views, spend_views, views
 
         self.views = views
+        self.spend_views = spend_views
+        self.question_views = question_views
         self.configure_permissions()
         bulk_actions.register()
 
@@ -58,6 +67,18 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
                 "prompts/<int:class_id>/<str:field>/",
                 views.PromptEditView.as_view(),
                 name="prompt-edit",
+            ),
+            path("spend/", self.spend_views.SpendView.as_view(), name="spend"),
+            path("spend/csv/", self.spend_views.SpendCsvView.as_view(), name="spend-csv"),
+            path(
+                "questions/",
+                self.question_views.QuestionListView.as_view(),
+                name="question-list",
+            ),
+            path(
+                "questions/<int:pk>/",
+                self.question_views.QuestionDetailView.as_view(),
+                name="question-detail",
             ),
         ]
         return self.post_process_urls(urls)

@@ -592,6 +592,7 @@ def staff_answer(question: Question, text: str, *, user, publish: bool = False) 
         question = Question.objects.select_for_update().get(pk=question.pk)
         question.answer = text
         question.source = Question.Source.STAFF
+        question.evidence = []  # staff speak for themselves: the model's evidence goes
         question.status = Question.Status.ANSWERED
         question.answered_by = user
         question.answered_at = timezone.now()
@@ -649,6 +650,7 @@ def suggest(question: Question, *, user=None) -> Question:
         obj=question,
         user=user,
         shopper_text=True,
+        names=_names(question.user),
         max_tokens=app_settings.QA_MAX_NEW_TOKENS,
         temperature=0.0,
     )

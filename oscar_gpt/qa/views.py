@@ -46,6 +46,7 @@ class AskView(View):
 
     def post(self, request, product_id: int):
         product = get_object_or_404(Product, pk=product_id, is_public=True)
+        session_key = _session_key(request)  # first, so the session's limit counts it
         wait = throttling.check(request, throttling.QA_THROTTLES)
         if wait is not None:
             if wants_json(request):
@@ -62,7 +63,7 @@ class AskView(View):
                 product,
                 request.POST.get("question", ""),
                 user=request.user,
-                session_key=_session_key(request),
+                session_key=session_key,
                 email=request.POST.get("email", ""),
                 notify=request.POST.get("notify") in ("1", "on", "true"),
                 language=getattr(request, "LANGUAGE_CODE", None),
@@ -110,7 +111,11 @@ class ReportView(View):
     """POST: "not helpful / report" on an answer: it goes to staff."""
 
     def post(self, request, public_id):
-        question = get_object_or_404(Question, public_id=public_id)
+        question = get_object_or_404(
+            Question.objects.select_related("product"), public_id=public_id
+        )
+        if not question.product.is_public:
+            raise Http404
         wait = throttling.check(request, throttling.REPORT_THROTTLES)
         if wait is not None:
             return throttling.too_many_requests(wait)
