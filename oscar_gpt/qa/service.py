@@ -550,7 +550,10 @@ def report(question: Question, reason: str = "") -> Question:
     """A shopper found the answer unhelpful or wrong: staff see it in their queue, and the
     answer is not reused for other shoppers until staff have looked at it."""
     reason = " ".join(str(reason or "").split())[:500]
-    Question.objects.filter(pk=question.pk).update(
+    # A stored answer's report counts against the answer it copied too, so it stops being
+    # given to the next shopper.
+    ids = [question.pk] + ([question.answered_from_id] if question.answered_from_id else [])
+    Question.objects.filter(pk__in=ids).update(
         reports=F("reports") + 1, report_reason=scrub(reason).text if reason else ""
     )
     question.refresh_from_db()

@@ -43,6 +43,8 @@
   }
 
   Widget.prototype.busy = function (on) {
+    // A disabled button loses the keyboard focus: keep it in the form.
+    if (on && document.activeElement === this.button) this.textarea.focus();
     this.button.disabled = on;
     this.section.setAttribute("aria-busy", on ? "true" : "false");
   };
@@ -157,7 +159,10 @@
       })
         .then(function (response) { return response.json(); })
         .then(function (data) {
-          button.replaceWith(el("p", "small", data.message || data.error || ""));
+          var thanks = el("p", "small", data.message || data.error || "");
+          thanks.tabIndex = -1;
+          button.replaceWith(thanks);
+          thanks.focus();
         })
         .catch(function () { button.disabled = false; });
     });
