@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
-from .models import Draft, GenerationJob, LedgerEntry, PromptTemplate, Revision
+from .models import (
+    AuditEntry,
+    BudgetPeriod,
+    Draft,
+    GenerationJob,
+    LedgerEntry,
+    PromptTemplate,
+    Question,
+    Revision,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -166,3 +175,31 @@ def _add_product_action():
 
 
 _add_product_action()
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Written by the services as people act; nobody edits history."""
+
+    list_display = ("created_at", "action", "object_repr", "user_repr")
+    list_filter = ("action",)
+    search_fields = ("object_repr", "user_repr", "reason", "object_id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(BudgetPeriod)
+class BudgetPeriodAdmin(ReadOnlyAdmin):
+    list_display = ("feature", "period", "starts", "spent", "reserved", "warned_at")
+    list_filter = ("feature", "period")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    """Shoppers' questions; staff answer them in the dashboard's queue."""
+
+    list_display = ("text", "product", "status", "source", "published", "reports", "created_at")
+    list_filter = ("status", "source", "published")
+    search_fields = ("text", "answer")
+    raw_id_fields = ("product", "answered_from")
+    readonly_fields = ("public_id", "normalised", "trace", "evidence", "user", "session_key")
+    exclude = ("vector",)

@@ -85,6 +85,25 @@ class AppSettings:
         return {model: (Decimal(str(i)), Decimal(str(o))) for model, (i, o) in merged.items()}
 
     @property
+    def BUDGETS(self) -> dict[str, dict[str, Any]]:
+        """Spending caps in USD (the ledger's currency) per feature, per day and per month:
+        ``{"qa": {"DAILY": "1.00", "MONTHLY": "20.00"}, "descriptions": {"MONTHLY": "50"}}``.
+
+        ``"*"`` gives the caps of every feature without an entry of its own (each such
+        feature has its own budget of that size). A period left out has no cap. Days and
+        months are the shop's (``TIME_ZONE``). Each call is checked, and its estimated cost
+        reserved, before it is made; free (local) models are never refused. At the cap
+        shopper features degrade and bulk jobs pause until the next period. ``{}``: no caps.
+        """
+        return self._setting("BUDGETS", {})
+
+    @property
+    def BUDGET_WARN_AT(self) -> float:
+        """The share of a cap (0.8: 80%) at which the spend page warns and staff who may
+        see the ledger get an e-mail, once per feature and period."""
+        return self._setting("BUDGET_WARN_AT", 0.8)
+
+    @property
     def LEDGER_STORE_PROMPTS(self) -> bool:
         """Never store prompt text in the ledger, only its hash. Kept as a setting so the
         choice is visible; only ``False`` is supported."""

@@ -28,6 +28,7 @@ class LedgerEntry(models.Model):
         COMPLETION = "completion", _("Completion")
         STREAM = "stream", _("Streamed completion")
         EMBEDDING = "embedding", _("Embedding")
+        MODERATION = "moderation", _("Moderation")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     feature = models.CharField(_("feature"), max_length=64, db_index=True)
@@ -149,6 +150,10 @@ class GenerationJob(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
+    #: While paused: the budget period (``"day"`` or ``"month"``) that ran out.
+    paused_for = models.CharField(_("paused by the budget of the"), max_length=8, blank=True)
+    #: While paused: when the budget resets and the job's pending products are taken up again.
+    resumes_at = models.DateTimeField(_("resumes"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("generation job")
@@ -427,3 +432,94 @@ class Question(models.Model):
     @property
     def done(self) -> bool:
         return self.status != self.Status.QUEUED
+
+
+class BudgetPeriod(models.Model):
+    """What one feature spent in one day or month, and what calls in flight have reserved.
+
+    A worker locks the feature's rows, checks ``spent + reserved + estimate`` against the
+    cap and reserves the estimate before a model call; afterwards the estimate leaves
+    ``reserved`` and the call's real cost joins ``spent`` (:mod:`oscar_gpt.budgets`).
+    """
+
+    class Period(models.TextChoices):
+        DAY = "day", _("Day")
+        MONTH = "month", _("Month")
+
+    feature = models.CharField(_("feature"), max_length=64)
+    period = models.CharField(_("period"), max_length=8, choices=Period.choices)
+    #: The first day of the period, in the shop's time zone.
+    starts = models.DateField(_("starts"))
+    spent = models.DecimalField(
+        _("spent (USD)"), max_digits=14, decimal_places=8, default=Decimal("0")
+    )
+    reserved = models.DecimalField(
+        _("reserved by calls in flight (USD)"),
+        max_digits=14,
+        decimal_places=8,
+        default=Decimal("0"),
+    )
+    #: When staff were told that the period's spending passed the warning share.
+    warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("budget period")
+        verbose_name_plural = _("budget periods")
+        ordering = ["-starts", "feature", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feature", "period", "starts"], name="oscar_gpt_one_budget_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature} · {self.get_period_display()} of {self.starts:%Y-%m-%d}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, with the text before and after: approvals,
+    rejections, edits, restores, overrides, answers, and settings changed in the dashboard."""
+
+    class Action(models.TextChoices):
+        DRAFT_EDITED = "draft_edited", _("Draft edited")
+        DRAFT_APPROVED = "draft_approved", _("Draft approved")
+        DRAFT_OVERRIDDEN = "draft_overridden", _("Draft approved despite unsupported claims")
+        DRAFT_REJECTED = "draft_rejected", _("Draft rejected")
+        REVISION_RESTORED = "revision_restored", _("Revision restored")
+        QUESTION_ANSWERED = "question_answered", _("Question answered by staff")
+        QUESTION_PUBLISHED = "question_published", _("Answer published to the FAQ")
+        QUESTION_UNPUBLISHED = "question_unpublished", _("Answer removed from the FAQ")
+        QUESTION_REJECTED = "question_rejected", _("Question rejected")
+        PROMPT_CHANGED = "prompt_changed", _("Prompt changed")
+        SETTING_CHANGED = "setting_changed", _("Setting changed")
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    #: Who it was, kept when the account is deleted.
+    user_repr = models.CharField(_("by"), max_length=255, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    before = models.TextField(_("before"), blank=True)
+    after = models.TextField(_("after"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.object_repr} · {self.user_repr}"

@@ -40,7 +40,10 @@ def check_backend(self, alias: str) -> dict:
 
 @model_task(name="oscar_gpt.generate_descriptions")
 def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
-    """Generate drafts for a chunk of a job's products (batched on the local backend)."""
+    """Generate drafts for a chunk of a job's products (batched on the local backend).
+
+    At the descriptions budget's cap the service pauses the job and queues this chunk again,
+    as a new message with ``eta`` = when the budget resets (so a pause costs no retries)."""
     from .descriptions.service import run_job_chunk
 
     run_job_chunk(job_id, product_ids)
@@ -49,9 +52,15 @@ def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
 @model_task(name="oscar_gpt.answer_question")
 def answer_question(self, question_id: int) -> None:
     """Answer a shopper's queued question from the product's evidence."""
-    from .qa.service import answer
+    from .qa.service import answer, give_up
 
-    answer(question_id)
+    try:
+        answer(question_id)
+    except RETRYABLE_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            give_up(question_id, type(exc).__name__)  # the shopper is told; staff answer
+            return
+        raise
 
 
 @shared_task(name="oscar_gpt.refresh_evidence", acks_late=True, ignore_result=True)

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
-from .. import spend
+from .. import budgets, spend
 from ..app_settings import FEATURE_NAMES, app_settings
 from ..models import LedgerEntry
 from .charts import stacked_bars
@@ -125,6 +125,8 @@ class SpendView(generic.TemplateView):
         ctx = super().get_context_data(**kwargs)
         form = SpendFilterForm(self.request.GET)
         ctx["form"] = form
+        # Budgets of today and this month, whatever range the form shows.
+        ctx["budgets_warned"] = [b for b in budgets.status() if b["warned"]]
         if not form.is_valid():
             return ctx
         filters = form.filters()

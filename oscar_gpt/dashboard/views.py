@@ -4,6 +4,7 @@ import difflib
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -318,11 +319,21 @@ class PromptEditView(generic.FormView):
         return ctx
 
     def form_valid(self, form):
-        PromptTemplate.objects.update_or_create(
-            product_class=self.product_class,
-            field=self.field,
-            defaults={"text": form.cleaned_data["text"]},
-        )
+        from .. import audit
+
+        with transaction.atomic():
+            prompt, _created = PromptTemplate.objects.update_or_create(
+                product_class=self.product_class,
+                field=self.field,
+                defaults={"text": form.cleaned_data["text"]},
+            )
+            audit.record(
+                audit.Action.PROMPT_CHANGED,
+                prompt,
+                user=self.request.user,
+                before=self.current.text if self.current else "",
+                after=form.cleaned_data["text"],
+            )
         messages.success(
             self.request,
             _("Prompt saved.")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
-from .. import llm
+from .. import audit, llm
 from ..app_settings import app_settings
 from ..grounding import check_claims
 from ..models import (
@@ -140,14 +140,19 @@ def _generate_best(items, field_name: str, params: GenerationParams, user):
     attempts = 1 + max(0, app_settings.DESCRIPTIONS_REGENERATE_ATTEMPTS)
     for attempt in range(attempts):
         sampled = attempt > 0 or params.variants > 1
-        completions = llm.chat_batch(
-            "descriptions",
-            [messages[i] for i in todo],
-            objs=[items[i][0] for i in todo],
-            user=user,
-            max_tokens=max_tokens_for(field_name, params),
-            temperature=app_settings.DESCRIPTIONS_TEMPERATURE if sampled else 0.0,
-        )
+        try:
+            completions = llm.chat_batch(
+                "descriptions",
+                [messages[i] for i in todo],
+                objs=[items[i][0] for i in todo],
+                user=user,
+                max_tokens=max_tokens_for(field_name, params),
+                temperature=app_settings.DESCRIPTIONS_TEMPERATURE if sampled else 0.0,
+            )
+        except llm.BudgetExceeded:
+            if attempt == 0:
+                raise
+            break  # the drafts already paid for are kept; regenerating is a bonus
         retry = []
         for index, completion in zip(todo, completions, strict=True):
             text = clean_output(field_name, completion.text)
@@ -282,6 +287,10 @@ def run_job_chunk(job_id: int, product_ids: Sequence[int]) -> None:
         GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
             status=GenerationJob.Status.RUNNING, started_at=timezone.now()
         )
+    elif job.status == GenerationJob.Status.PAUSED:  # resumed: the budget has reset
+        GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.PAUSED).update(
+            status=GenerationJob.Status.RUNNING, paused_for="", resumes_at=None
+        )
     items = {
         item.product_id: item
         for item in job.items.filter(
@@ -294,6 +303,9 @@ def run_job_chunk(job_id: int, product_ids: Sequence[int]) -> None:
         params = GenerationParams.from_dict(job.params)
         try:
             outcome = generate_drafts(products, params, job=job, user=job.created_by)
+        except llm.BudgetExceeded as exc:
+            pause_job(job, exc, product_ids)
+            return  # the items stay pending: nothing is lost
         except llm.BackendError as exc:
             if exc.retryable:
                 raise  # the task retries; the items stay pending
@@ -310,6 +322,30 @@ def run_job_chunk(job_id: int, product_ids: Sequence[int]) -> None:
             item.status, item.reason = GenerationJobItem.Status.DONE, ""
         item.save(update_fields=["status", "reason", "updated_at"])
     finish_if_complete(job)
+
+
+def pause_job(job: GenerationJob, exc: llm.BudgetExceeded, product_ids: Sequence[int]) -> None:
+    """The descriptions budget ran out: the job shows that it waits and until when, and the
+    chunk is queued again for the moment the budget resets (a fresh message, so a pause never
+    uses up the task's retries). Drafts already written are kept; the chunk's products stay
+    pending and are taken up where they stopped."""
+    from ..tasks import generate_descriptions
+
+    paused = GenerationJob.objects.filter(
+        pk=job.pk,
+        status__in=[
+            GenerationJob.Status.QUEUED,
+            GenerationJob.Status.RUNNING,
+            GenerationJob.Status.PAUSED,
+        ],
+    ).update(status=GenerationJob.Status.PAUSED, paused_for=exc.period, resumes_at=exc.resets_at)
+    if not paused:  # cancelled meanwhile: nothing to resume
+        return
+    logger.info("Job #%s paused until %s: %s", job.pk, exc.resets_at, exc)
+    ids = [int(pk) for pk in product_ids]
+    transaction.on_commit(
+        lambda: generate_descriptions.apply_async((job.pk, ids), eta=exc.resets_at)
+    )
 
 
 def finish_if_complete(job: GenerationJob) -> None:
@@ -391,9 +427,11 @@ def edit(draft: Draft, text: str, *, user=None) -> Draft:
     report = check_text(
         text, product_facts(draft.product, include_reviews=params.include_reviews), params
     )
+    before = draft.text
     draft.text, draft.edited = text, True
     draft.claims, draft.unsupported_claims = report.as_dict(), len(report.unsupported)
     draft.save(update_fields=["text", "edited", "claims", "unsupported_claims"])
+    audit.record(audit.Action.DRAFT_EDITED, draft, user=user, before=before, after=text)
     return draft
 
 
@@ -422,7 +460,15 @@ def _approve(draft: Draft, *, user, override_reason: str) -> Draft:
             )
             % {"count": draft.unsupported_claims}
         )
-    _write_field(draft.product, draft.field, draft.text, user=user, draft=draft)
+    revision = _write_field(draft.product, draft.field, draft.text, user=user, draft=draft)
+    audit.record(
+        audit.Action.DRAFT_OVERRIDDEN if draft.flagged else audit.Action.DRAFT_APPROVED,
+        draft,
+        user=user,
+        before=revision.before,
+        after=revision.after,
+        reason=override_reason if draft.flagged else "",
+    )
     draft.status = Draft.Status.APPROVED
     draft.reviewed_by = _person(user)
     draft.reviewed_at = timezone.now()
@@ -442,6 +488,9 @@ def reject(draft: Draft, *, user=None, reason: str = "") -> Draft:
     draft.reviewed_by = _person(user)
     draft.reviewed_at = timezone.now()
     draft.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+    audit.record(
+        audit.Action.DRAFT_REJECTED, draft, user=user, before=draft.text, reason=draft.reject_reason
+    )
     return draft
 
 
@@ -484,6 +533,15 @@ def _write_field(product, field_name: str, text: str, *, user=None, draft=None, 
 @transaction.atomic
 def restore(revision: Revision, *, user=None) -> Revision:
     """Put a field back to what it was before ``revision``; restoring is a revision too."""
-    return _write_field(
+    restored = _write_field(
         revision.product, revision.field, revision.before, user=user, restored_from=revision
     )
+    audit.record(
+        audit.Action.REVISION_RESTORED,
+        restored.product,
+        user=user,
+        before=restored.before,
+        after=restored.after,
+        reason=f"{revision.get_field_display()}: revision #{revision.pk}",
+    )
+    return restored

@@ -36,6 +36,16 @@ class StreamChunk:
     finish_reason: str = ""
 
 
+@dataclass
+class Moderation:
+    """A moderation service's verdict on a text."""
+
+    flagged: bool
+    #: The categories it was flagged for ("harassment", "violence" ...).
+    categories: list[str] = field(default_factory=list)
+    model: str = ""
+
+
 class Backend(abc.ABC):
     """A configured model: local (transformers) or remote (an OpenAI-compatible API).
 
@@ -83,6 +93,16 @@ class Backend(abc.ABC):
         from .embeddings import get_embedder
 
         return get_embedder().embed(texts).tolist()
+
+    @property
+    def moderates(self) -> bool:
+        """Whether :meth:`moderate` calls a moderation service."""
+        return False
+
+    def moderate(self, text: str) -> Moderation:
+        """Whether ``text`` breaks the provider's content rules; backends without a
+        moderation service flag nothing."""
+        return Moderation(flagged=False)
 
     # -- configuration --------------------------------------------------------------------
     def check(self) -> list[CheckMessage]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 
 class BackendError(Exception):
     """A model call failed. ``retryable`` says whether trying again may succeed."""
@@ -48,3 +51,35 @@ class ConfigurationError(BackendError):
 
 class Refused(BackendError):
     """We refused to make the call (a budget or rate limit of our own)."""
+
+
+class BudgetExceeded(Refused):
+    """A call would take ``feature`` over its daily or monthly budget (``OSCAR_GPT["BUDGETS"]``).
+
+    Not retryable, yet it does not end a fallback chain: the chain goes on to the next
+    backend, and a backend whose calls cost nothing (a local model) always fits, so a chain
+    ``["openai", "local"]`` degrades to the local model at the cap. When no backend fits, the
+    error reaches the caller, which degrades (a shopper feature) or pauses until
+    ``resets_at`` (a bulk job).
+    """
+
+    def __init__(self, feature: str, period: str, cap, resets_at, *, backend: str = ""):
+        super().__init__(backend=backend)
+        self.feature = feature
+        #: ``"day"`` or ``"month"``.
+        self.period = period
+        #: The cap, in USD.
+        self.cap = Decimal(str(cap))
+        #: When the period ends (an aware datetime): from then on a call may fit again.
+        self.resets_at = (
+            dt.datetime.fromisoformat(resets_at) if isinstance(resets_at, str) else resets_at
+        )
+        # Plain constructor arguments: pickle and Celery's result backends rebuild the error.
+        self.args = (feature, period, str(self.cap), self.resets_at.isoformat())
+
+    def __str__(self) -> str:
+        every = "daily" if self.period == "day" else "monthly"
+        return (
+            f"The {every} budget of {self.feature!r} (${self.cap}) is spent; "
+            f"it resets at {self.resets_at.isoformat()}."
+        )

@@ -17,7 +17,7 @@ from typing import Any
 import openai
 from django.core.checks import Error, Warning
 
-from .base import Backend, Completion, Messages, StreamChunk
+from .base import Backend, Completion, Messages, Moderation, StreamChunk
 from .errors import (
     AuthenticationFailed,
     BackendError,
@@ -88,6 +88,10 @@ class OpenAIBackend(Backend):
         "EMBEDDING_MODEL": None,
         #: Calls leave the shop: personal data is scrubbed first.
         "EXTERNAL": True,
+        #: Send shoppers' questions through the moderation endpoint first. None: only on
+        #: OpenAI's own API (OpenAI-compatible servers rarely have the endpoint).
+        "MODERATION": None,
+        "MODERATION_MODEL": "omni-moderation-latest",
     }
 
     @property
@@ -219,6 +223,28 @@ class OpenAIBackend(Backend):
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             finish_reason=reason,
+        )
+
+    @property
+    def moderates(self) -> bool:
+        setting = self.config["MODERATION"]
+        return not self.config["BASE_URL"] if setting is None else bool(setting)
+
+    def moderate(self, text: str) -> Moderation:
+        if not self.moderates:
+            return Moderation(flagged=False)
+        try:
+            response = self.client.moderations.create(
+                model=self.config["MODERATION_MODEL"], input=text
+            )
+        except openai.OpenAIError as exc:
+            raise map_error(exc, self.alias) from exc
+        result = response.results[0]
+        categories = result.categories.model_dump(by_alias=True) if result.categories else {}
+        return Moderation(
+            flagged=bool(result.flagged),
+            categories=sorted(name for name, hit in categories.items() if hit),
+            model=getattr(response, "model", "") or self.config["MODERATION_MODEL"],
         )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import ledger
-from .base import Completion, Messages, StreamChunk
-from .errors import BackendError, ConfigurationError
+from .base import Completion, Messages, Moderation, StreamChunk
+from .errors import BackendError, BudgetExceeded, ConfigurationError
 from .registry import get_backend, get_chain
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,53 @@ def _backends(feature: str, backend: str | None):
     if not chain:
         raise ConfigurationError(f"No backend is configured for feature {feature!r}.")
     return chain
+
+
+def _reserve(feature, candidate, conversations, objs, user, params):
+    """Set aside the call's estimated cost on the feature's budget (``OSCAR_GPT["BUDGETS"]``).
+
+    A refusal is a ledger row per conversation (status "refused"), then the caller moves on
+    to the next backend: a free one (a local model) always fits.
+    """
+    from .. import budgets
+
+    try:
+        return budgets.reserve(feature, candidate, conversations, params.get("max_tokens"))
+    except BudgetExceeded as exc:
+        for messages, obj in zip(conversations, objs, strict=True):
+            ledger.record(
+                feature=feature,
+                backend=candidate,
+                status="refused",
+                latency_s=0,
+                messages=messages,
+                error=exc,
+                obj=obj,
+                user=user,
+            )
+        logger.info("%s refused for %s: %s", candidate.alias, feature, exc)
+        raise
+
+
+def _keep_retryable(last_error, refusal: BudgetExceeded):
+    """The error to raise if the chain ends here: a backend that may work again soon (a
+    timeout) beats a budget that resets at midnight, so a task retries in minutes."""
+    if last_error is not None and last_error.retryable:
+        return last_error
+    return refusal
+
+
+def _settle(reservation, candidate, completions) -> None:
+    """Charge the budget what the finished calls really cost (the ledger's figure)."""
+    from .. import budgets
+
+    budgets.settle(
+        reservation,
+        sum(
+            (candidate.cost(c.prompt_tokens, c.completion_tokens) for c in completions if c),
+            start=budgets.ZERO,
+        ),
+    )
 
 
 def chat(
@@ -94,6 +141,10 @@ def chat_batch(
     One ledger row per conversation; ``objs[i]`` is what conversation ``i`` was for.
     ``shopper_text=True``: the user messages hold a shopper's words, scrubbed of personal
     data (and of ``names``, the shopper's own) before an external backend sees them.
+
+    Each backend's estimated cost is reserved on the feature's budget first; a backend that
+    would go over it is skipped (:class:`~oscar_gpt.llm.errors.BudgetExceeded`, which is
+    raised when it was the last one tried).
     """
     if not conversations:
         return []
@@ -102,6 +153,11 @@ def chat_batch(
     original = conversations
     for candidate in _backends(feature, backend):
         conversations = _for_backend(original, candidate, shopper_text, names)
+        try:
+            reservation = _reserve(feature, candidate, conversations, objs, user, params)
+        except BudgetExceeded as exc:
+            last_error = _keep_retryable(last_error, exc)
+            continue
         started = time.perf_counter()
         try:
             completions = candidate.complete_batch(conversations, **params)
@@ -109,6 +165,7 @@ def chat_batch(
             elapsed = time.perf_counter() - started
             # Concurrent remote calls may have finished before one failed: they cost tokens.
             done = getattr(exc, "completed", {}) or {}
+            _settle(reservation, candidate, done.values())
             for index, (messages, obj) in enumerate(zip(conversations, objs, strict=True)):
                 completion = done.get(index)
                 ledger.record(
@@ -130,6 +187,10 @@ def chat_batch(
             )
             last_error = exc
             continue
+        except BaseException:  # the worker is going away: give the estimate back
+            _settle(reservation, candidate, ())
+            raise
+        _settle(reservation, candidate, completions)
         elapsed = time.perf_counter() - started
         for messages, obj, completion in zip(conversations, objs, completions, strict=True):
             entry = ledger.record(
@@ -162,11 +223,21 @@ def chat_stream(
     **params: Any,
 ) -> Iterator[StreamChunk]:
     """Stream one conversation. Falls back to the next backend only before the first delta:
-    once text has reached the shopper, a failure ends the stream with the error."""
+    once text has reached the shopper, a failure ends the stream with the error.
+
+    Budgets as in :func:`chat_batch`. A stream cut short after text was sent is charged its
+    whole estimate: the provider billed tokens that nobody counted."""
+    from .. import budgets
+
     last_error: BackendError | None = None
     original = messages
     for candidate in _backends(feature, backend):
         messages = _for_backend([original], candidate, shopper_text, names)[0]
+        try:
+            reservation = _reserve(feature, candidate, [messages], [obj], user, params)
+        except BudgetExceeded as exc:
+            last_error = _keep_retryable(last_error, exc)
+            continue
         started = time.perf_counter()
         sent_any = False
         try:
@@ -177,6 +248,10 @@ def chat_stream(
                     yield chunk
                 else:
                     final = chunk
+            budgets.settle(
+                reservation,
+                candidate.cost(final.prompt_tokens or 0, final.completion_tokens or 0),
+            )
             ledger.record(
                 feature=feature,
                 backend=candidate,
@@ -195,6 +270,7 @@ def chat_stream(
         except (GeneratorExit, Exception) as exc:
             # GeneratorExit: the reader went away (a shopper closed the page); the call
             # still cost tokens, so it is recorded like any failure.
+            budgets.settle(reservation, reservation.amount if sent_any else 0)
             ledger.record(
                 feature=feature,
                 backend=candidate,
@@ -216,5 +292,65 @@ def chat_stream(
 
 
 def embed(feature: str, texts: Sequence[str], *, backend: str | None = None) -> list[list[float]]:
-    """Vectors for ``texts`` from the feature's first backend (local MiniLM by default)."""
-    return _backends(feature, backend)[0].embed(texts)
+    """Vectors for ``texts`` from the feature's first backend (local MiniLM by default).
+
+    A priced ``EMBEDDING_MODEL`` is checked against the feature's budget first."""
+    from .. import budgets
+
+    candidate = _backends(feature, backend)[0]
+    reservation = budgets.reserve_embedding(feature, candidate, texts)
+    try:
+        vectors = candidate.embed(texts)
+    except BaseException:
+        budgets.release(reservation)
+        raise
+    budgets.settle(reservation, reservation.amount)
+    return vectors
+
+
+def moderate(
+    feature: str, text: str, *, obj: Any = None, user: Any = None, names: Sequence[str] = ()
+) -> Moderation:
+    """Shopper text through the moderation service of each backend in ``feature``'s chain
+    that has one (OpenAI's own API); flagged by any is flagged. The text is scrubbed of
+    personal data first; each call is a ledger row (moderation is free, it costs 0).
+    A moderation service that fails does not block the shopper: its error is logged."""
+    from ..privacy import scrub
+
+    result = Moderation(flagged=False)
+    for candidate in _backends(feature, None):
+        if not candidate.moderates:
+            continue
+        clean = scrub(text, names=names).text if candidate.external else text
+        started = time.perf_counter()
+        try:
+            verdict = candidate.moderate(clean)
+        except BackendError as exc:
+            ledger.record(
+                feature=feature,
+                backend=candidate,
+                status="error",
+                kind="moderation",
+                latency_s=time.perf_counter() - started,
+                messages=[clean],
+                error=exc,
+                obj=obj,
+                user=user,
+            )
+            logger.warning("Moderation by %s failed: %s", candidate.alias, exc)
+            continue
+        ledger.record(
+            feature=feature,
+            backend=candidate,
+            status="ok",
+            kind="moderation",
+            latency_s=time.perf_counter() - started,
+            messages=[clean],
+            obj=obj,
+            user=user,
+            model=verdict.model or None,
+        )
+        if verdict.flagged:
+            result.flagged = True
+            result.categories = sorted({*result.categories, *verdict.categories})
+    return result

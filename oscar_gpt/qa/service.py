@@ -33,11 +33,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import llm
+from .. import audit, llm
 from ..app_settings import app_settings
 from ..grounding import Fact, check_claims
+from ..llm.errors import BackendError
 from ..models import EvidenceSet, Question
 from ..privacy import scrub
+from ..wording import check_product_copy
 from .evidence import evidence_index, unit_as_dict
 from .language import answer_language, language_name
 from .retrieval import LABELS, EvidenceUnit, Scored, question_terms, relevance_gate
@@ -331,6 +333,15 @@ def answer(question_id: int) -> Question | None:
     if question is None or question.status != Question.Status.QUEUED:
         return question
     product = question.product
+    moderation = llm.moderate(
+        FEATURE, question.text, obj=question, user=question.user, names=_names(question.user)
+    )
+    if moderation.flagged:
+        # Not answered, not shown to anyone, not reused; staff see why in the queue.
+        question.trace = {"moderation": moderation.categories}
+        question.status = Question.Status.REJECTED
+        question.reject_reason = Question.RejectReason.OTHER
+        return _finish(question)
     index = evidence_index(product)
     vector = np.asarray(index._get_embedder().embed([question.text])[0], dtype=np.float32)
     question.vector = vector.tobytes()
@@ -348,16 +359,23 @@ def answer(question_id: int) -> Question | None:
     if not decision.answerable:
         return _hand_off(question)
     units = _context_units(results, decision.best)
-    completion = llm.chat(
-        FEATURE,
-        build_messages(question, product, units),
-        obj=question,
-        user=question.user,
-        shopper_text=True,
-        names=_names(question.user),
-        max_tokens=app_settings.QA_MAX_NEW_TOKENS,
-        temperature=0.0,
-    )
+    try:
+        completion = llm.chat(
+            FEATURE,
+            build_messages(question, product, units),
+            obj=question,
+            user=question.user,
+            shopper_text=True,
+            names=_names(question.user),
+            max_tokens=app_settings.QA_MAX_NEW_TOKENS,
+            temperature=0.0,
+        )
+    except BackendError as exc:
+        if exc.retryable:
+            raise  # the task tries again later; give_up() hands it off in the end
+        # Over budget, refused, misconfigured: staff answer instead; nothing is lost.
+        question.trace["error"] = type(exc).__name__
+        return _hand_off(question)
     verdict = check_answer(completion.text, product, units, question.language, question.text)
     question.trace |= {"model": completion.model, "check": verdict.as_trace()}
     if verdict.unknown:
@@ -386,6 +404,7 @@ class AnswerCheck:
     problems: list[str] = field(default_factory=list)
     claims: dict = field(default_factory=dict)
     novel_words: list[str] = field(default_factory=list)
+    wording: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -399,6 +418,7 @@ class AnswerCheck:
             "cited_ids": [u.id for u in self.cited_units],
             "problems": self.problems,
             "novel_words": self.novel_words,
+            "wording": self.wording,
             "claims": self.claims,
         }
 
@@ -462,6 +482,10 @@ def check_answer(
     if len(novel) > app_settings.QA_MAX_UNSUPPORTED_WORDS:
         check.problems.append("unsupported_words")
     check.novel_words = novel
+    wording = check_product_copy(parsed.text, product, language)
+    if not wording.ok:
+        check.problems.append("wording")
+        check.wording = wording.as_dict()
     report = check_claims(
         parsed.text, _facts(product, check.cited_units), language=language.split("-")[0]
     )
@@ -469,6 +493,15 @@ def check_answer(
     if not report.ok:
         check.problems.append("unsupported_claims")
     return check
+
+
+def give_up(question_id: int, reason: str) -> Question | None:
+    """The model could not be reached in time: the question goes to staff."""
+    question = Question.objects.filter(pk=question_id, status=Question.Status.QUEUED).first()
+    if question is None:
+        return None
+    question.trace = question.trace | {"error": reason}
+    return _hand_off(question)
 
 
 def _hand_off(question: Question) -> Question:
@@ -491,6 +524,7 @@ def _finish(question: Question) -> Question:
         "vector",
         "answered_from",
         "answered_at",
+        "reject_reason",
     ]
     values = {name: getattr(question, name) for name in fields}
     updated = Question.objects.filter(pk=question.pk, status=Question.Status.QUEUED).update(
@@ -593,6 +627,7 @@ def staff_answer(question: Question, text: str, *, user, publish: bool = False) 
         raise QuestionError(_("Please write an answer."))
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)
+        before = question.answer
         question.answer = text
         question.source = Question.Source.STAFF
         question.evidence = []  # staff speak for themselves: the model's evidence goes
@@ -603,6 +638,9 @@ def staff_answer(question: Question, text: str, *, user, publish: bool = False) 
         question.reject_reason = ""
         question.published = bool(publish)
         question.save()
+        audit.record(audit.Action.QUESTION_ANSWERED, question, user=user, before=before, after=text)
+        if publish:
+            audit.record(audit.Action.QUESTION_PUBLISHED, question, user=user, after=text)
         if question.notify and question.email and question.notified_at is None:
             transaction.on_commit(lambda: notify_shopper(question.pk))
     _refresh_evidence_later(question.product_id)
@@ -612,8 +650,11 @@ def staff_answer(question: Question, text: str, *, user, publish: bool = False) 
 def set_published(question: Question, published: bool, *, user=None) -> Question:
     if published and (question.status != Question.Status.ANSWERED or not question.answer):
         raise QuestionError(_("Only an answered question can go into the FAQ."))
-    Question.objects.filter(pk=question.pk).update(published=published)
-    question.refresh_from_db()
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(published=published)
+        question.refresh_from_db()
+        action = audit.Action.QUESTION_PUBLISHED if published else audit.Action.QUESTION_UNPUBLISHED
+        audit.record(action, question, user=user, after=question.answer)
     _refresh_evidence_later(question.product_id)
     return question
 
@@ -622,6 +663,9 @@ def reject(question: Question, reason: str, *, user=None) -> Question:
     """Spam or off-topic: never answered, never shown, never reused."""
     if reason not in Question.RejectReason.values:
         raise QuestionError(_("Choose why the question is rejected."))
+    audit.record(
+        audit.Action.QUESTION_REJECTED, question, user=user, before=question.answer, reason=reason
+    )
     Question.objects.filter(pk=question.pk).update(
         status=Question.Status.REJECTED,
         reject_reason=reason,

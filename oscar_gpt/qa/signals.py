@@ -16,6 +16,9 @@ from ..app_settings import app_settings
 
 logger = logging.getLogger(__name__)
 
+#: Seconds between a change and the re-embedding; changes within it are read together.
+REFRESH_DELAY_S = 2
+
 Product = get_model("catalogue", "Product")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 ProductReview = get_model("reviews", "ProductReview")
@@ -36,7 +39,9 @@ def schedule_refresh(product_id: int | None) -> None:
         from ..tasks import refresh_evidence
 
         try:
-            refresh_evidence.delay(product_id)
+            # A moment later: Oscar saves a product's attribute values in bulk (no
+            # signals) right after the product itself, outside a transaction in scripts.
+            refresh_evidence.apply_async((product_id,), countdown=REFRESH_DELAY_S)
         except Exception:  # noqa: BLE001 - the broker is down: the next question rebuilds
             logger.warning("Could not queue the evidence refresh of product %s", product_id)
 

@@ -291,3 +291,33 @@ def test_deleting_a_customer_anonymises_their_questions(product, django_user_mod
     shopper.delete()
     question.refresh_from_db()
     assert question.user is None and question.email == "" and question.session_key == ""
+
+
+def test_an_unreachable_model_hands_the_question_to_staff(product, settings):
+    from oscar_gpt.llm.errors import BackendUnavailable
+
+    settings.OSCAR_GPT = settings.OSCAR_GPT | {
+        "BACKENDS": settings.OSCAR_GPT["BACKENDS"]
+        | {
+            "down": {
+                "CLASS": "oscar_gpt.llm.openai.OpenAIBackend",
+                "CONFIG": {
+                    "MODEL": "gpt-4o-mini",
+                    "BASE_URL": "http://127.0.0.1:9/v1",
+                    "MAX_RETRIES": 0,
+                    "TIMEOUT": 2,
+                },
+            }
+        },
+        "FEATURES": {"qa": "down"},
+    }
+    question = service.ask(product, "What is the battery life?", enqueue=False)
+    with pytest.raises(BackendUnavailable):
+        service.answer(question.pk)  # retryable: the task tries again
+    question.refresh_from_db()
+    assert question.status == Question.Status.QUEUED
+    service.give_up(question.pk, "BackendUnavailable")  # the task's last try
+    question.refresh_from_db()
+    assert question.status == Question.Status.NEEDS_STAFF
+    assert question.trace["error"] == "BackendUnavailable"
+    assert service.status_payload(question)["message"].startswith("We don't know yet.")
