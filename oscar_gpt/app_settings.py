@@ -203,6 +203,12 @@ class AppSettings:
         return self._setting("QA_ON_FAILED_CHECK", "quote")
 
     @property
+    def QA_BATCH_SIZE(self) -> int:
+        """Questions waiting at the same moment are answered together, up to this many, in
+        one batched generation (local) or concurrent calls (remote)."""
+        return self._setting("QA_BATCH_SIZE", 8)
+
+    @property
     def QA_MAX_UNSUPPORTED_WORDS(self) -> int:
         """How many content words an answer may use that neither its cited evidence, the
         question nor the product's title, class or categories have ("smartwatch" in an answer

@@ -88,3 +88,72 @@ def check_celery(app_configs=None, **kwargs):
             id="oscar_gpt.W001",
         )
     ]
+
+
+@register(TAG)
+def check_feature_settings(app_configs=None, **kwargs):
+    """Budgets, rate limits and the Q&A's choices: mistakes found at start-up, not at the
+    first shopper's request."""
+    from decimal import Decimal, InvalidOperation
+
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from .app_settings import app_settings
+
+    messages = []
+    budgets = app_settings.BUDGETS
+    if not isinstance(budgets, dict):
+        budgets = {"BUDGETS": budgets}
+    for feature, caps in budgets.items():
+        if feature != "*" and feature not in FEATURE_NAMES:
+            messages.append(
+                Warning(
+                    f"OSCAR_GPT['BUDGETS'] names {feature!r}, which is not a feature.",
+                    hint=f"Features: {', '.join(FEATURE_NAMES)}, or '*' for all.",
+                    id="oscar_gpt.W004",
+                )
+            )
+        if not isinstance(caps, dict) or set(caps) - {"DAILY", "MONTHLY"}:
+            messages.append(
+                Error(
+                    f"OSCAR_GPT['BUDGETS'][{feature!r}] must be a dict with DAILY and/or MONTHLY.",
+                    hint='For example {"DAILY": "1.00", "MONTHLY": "20.00"} (USD).',
+                    id="oscar_gpt.E008",
+                )
+            )
+            continue
+        for period, cap in caps.items():
+            try:
+                ok = cap is None or Decimal(str(cap)) >= 0
+            except InvalidOperation:
+                ok = False
+            if not ok:
+                messages.append(
+                    Error(
+                        f"OSCAR_GPT['BUDGETS'][{feature!r}][{period!r}] = {cap!r} is not an "
+                        "amount.",
+                        hint='Use a non-negative number of USD, as a string: "20.00".',
+                        id="oscar_gpt.E008",
+                    )
+                )
+    for scope, rate in app_settings.RATE_LIMITS.items():
+        if rate is None:
+            continue
+        try:
+            SimpleRateThrottle.parse_rate(None, rate)
+        except (ValueError, KeyError, AttributeError, TypeError):
+            messages.append(
+                Error(
+                    f"OSCAR_GPT['RATE_LIMITS'][{scope!r}] = {rate!r} is not a rate.",
+                    hint='Use DRF\'s notation: "6/min", "100/hour", "1000/day", or None.',
+                    id="oscar_gpt.E009",
+                )
+            )
+    if app_settings.QA_ON_FAILED_CHECK not in ("quote", "handoff"):
+        messages.append(
+            Error(
+                "OSCAR_GPT['QA_ON_FAILED_CHECK'] must be 'quote' or 'handoff'.",
+                id="oscar_gpt.E010",
+            )
+        )
+    return messages

@@ -328,10 +328,74 @@ def _near_identical(question: Question, vector: np.ndarray) -> Question | None:
 
 
 def answer(question_id: int) -> Question | None:
-    """Answer a queued question (the work of the Celery task). Safe to run twice."""
-    question = Question.objects.select_related("product", "user").filter(pk=question_id).first()
-    if question is None or question.status != Question.Status.QUEUED:
-        return question
+    """Answer a queued question (the work of the Celery task). Safe to run twice.
+
+    Other questions waiting at the same moment are answered with it, in one batch of model
+    calls (``QA_BATCH_SIZE``): shoppers who ask together wait for one generation, not for
+    each other's. Rows are claimed with ``SKIP LOCKED``, so workers never answer one twice.
+    """
+    with transaction.atomic():
+        waiting = list(
+            Question.objects.filter(status=Question.Status.QUEUED)
+            .exclude(pk=question_id)
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)[: max(0, app_settings.QA_BATCH_SIZE - 1)]
+        )
+        claimed = list(
+            Question.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("product", "user")
+            .filter(pk__in=[question_id, *waiting], status=Question.Status.QUEUED)
+            .order_by("created_at", "id")
+        )
+        if claimed:
+            _answer_together(claimed)
+    return Question.objects.select_related("product").filter(pk=question_id).first()
+
+
+@dataclass
+class _Pending:
+    """A question that passed the gate and waits for the model."""
+
+    question: Question
+    units: list[EvidenceUnit]
+    best: Scored
+
+
+def _answer_together(questions: list[Question]) -> None:
+    pending: list[_Pending] = []
+    for question in questions:
+        ready = _prepare(question)
+        if ready is not None:
+            pending.append(ready)
+    if not pending:
+        return
+    names = sorted({name for item in pending for name in _names(item.question.user)})
+    try:
+        completions = llm.chat_batch(
+            FEATURE,
+            [build_messages(p.question, p.question.product, p.units) for p in pending],
+            objs=[p.question for p in pending],
+            user=pending[0].question.user if len(pending) == 1 else None,
+            shopper_text=True,
+            names=names,
+            max_tokens=app_settings.QA_MAX_NEW_TOKENS,
+            temperature=0.0,
+        )
+    except BackendError as exc:
+        if exc.retryable:
+            raise  # the task tries again later; give_up() hands it off in the end
+        # Over budget, refused, misconfigured: staff answer instead; nothing is lost.
+        for item in pending:
+            item.question.trace["error"] = type(exc).__name__
+            _hand_off(item.question)
+        return
+    for item, completion in zip(pending, completions, strict=True):
+        _conclude(item, completion)
+
+
+def _prepare(question: Question) -> _Pending | None:
+    """Everything before the model: moderation, evidence, stored answers, the gate. Returns
+    None when the question is settled without the model."""
     product = question.product
     moderation = llm.moderate(
         FEATURE, question.text, obj=question, user=question.user, names=_names(question.user)
@@ -341,7 +405,8 @@ def answer(question_id: int) -> Question | None:
         question.trace = {"moderation": moderation.categories}
         question.status = Question.Status.REJECTED
         question.reject_reason = Question.RejectReason.OTHER
-        return _finish(question)
+        _finish(question)
+        return None
     index = evidence_index(product)
     vector = np.asarray(index._get_embedder().embed([question.text])[0], dtype=np.float32)
     question.vector = vector.tobytes()
@@ -350,49 +415,42 @@ def answer(question_id: int) -> Question | None:
     if stored is not None:
         _copy_answer(question, stored)
         question.trace["similar"] = True
-        return _finish(question)
+        _finish(question)
+        return None
     results = index.search(question.text, k=8, question_vector=vector)
     decision = relevance_gate(
         results, min_semantic=app_settings.QA_MIN_SEMANTIC, min_score=app_settings.QA_MIN_SCORE
     )
     question.trace = {"gate": decision.reason, "results": _scores(results)}
     if not decision.answerable:
-        return _hand_off(question)
-    units = _context_units(results, decision.best)
-    try:
-        completion = llm.chat(
-            FEATURE,
-            build_messages(question, product, units),
-            obj=question,
-            user=question.user,
-            shopper_text=True,
-            names=_names(question.user),
-            max_tokens=app_settings.QA_MAX_NEW_TOKENS,
-            temperature=0.0,
-        )
-    except BackendError as exc:
-        if exc.retryable:
-            raise  # the task tries again later; give_up() hands it off in the end
-        # Over budget, refused, misconfigured: staff answer instead; nothing is lost.
-        question.trace["error"] = type(exc).__name__
-        return _hand_off(question)
-    verdict = check_answer(completion.text, product, units, question.language, question.text)
+        _hand_off(question)
+        return None
+    return _Pending(question, _context_units(results, decision.best), decision.best)
+
+
+def _conclude(item: _Pending, completion) -> None:
+    question = item.question
+    verdict = check_answer(
+        completion.text, question.product, item.units, question.language, question.text
+    )
     question.trace |= {"model": completion.model, "check": verdict.as_trace()}
     if verdict.unknown:
-        return _hand_off(question)
+        _hand_off(question)
+        return
     if verdict.ok:
         question.answer = verdict.text
         question.source = Question.Source.MODEL
         question.evidence = [unit_as_dict(u) for u in verdict.cited_units]
     elif app_settings.QA_ON_FAILED_CHECK == "quote":
-        question.answer = decision.best.unit.text
+        question.answer = item.best.unit.text
         question.source = Question.Source.QUOTE
-        question.evidence = [unit_as_dict(decision.best.unit)]
+        question.evidence = [unit_as_dict(item.best.unit)]
     else:
-        return _hand_off(question)
+        _hand_off(question)
+        return
     question.status = Question.Status.ANSWERED
     question.answered_at = timezone.now()
-    return _finish(question)
+    _finish(question)
 
 
 @dataclass

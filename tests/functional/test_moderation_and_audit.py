@@ -192,3 +192,21 @@ def test_decisions_are_in_the_audit_log(django_user_model):
     # The log outlives the account that acted.
     staff.delete()
     assert AuditEntry.objects.filter(user_repr="staff", user=None).count() == len(log)
+
+
+def test_customer_data_export_and_anonymise(django_user_model):
+    import io
+    import json as json_module
+
+    from django.core.management import call_command
+
+    shopper = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    product = headphones(headphones_class())
+    service.ask(product, "Does it fold?", user=shopper, enqueue=False)
+    out = io.StringIO()
+    call_command("oscar_gpt_customer_data", "ANN@example.com", stdout=out)
+    exported = json_module.loads(out.getvalue())
+    assert [q["question"] for q in exported["questions"]] == ["Does it fold?"]
+    call_command("oscar_gpt_customer_data", "ann@example.com", "--anonymise", stdout=io.StringIO())
+    assert Question.objects.get().user is None
+    assert django_user_model.objects.filter(pk=shopper.pk).exists()  # the account stays

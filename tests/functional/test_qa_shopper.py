@@ -321,3 +321,29 @@ def test_an_unreachable_model_hands_the_question_to_staff(product, settings):
     assert question.status == Question.Status.NEEDS_STAFF
     assert question.trace["error"] == "BackendUnavailable"
     assert service.status_payload(question)["message"].startswith("We don't know yet.")
+
+
+@pytest.mark.slow
+def test_questions_waiting_together_are_answered_in_one_batch(product, local_backend, monkeypatch):
+    calls = []
+    real_batch = service.llm.chat_batch
+
+    def counting_batch(feature, conversations, **kwargs):
+        calls.append(len(conversations))
+        return real_batch(feature, conversations, **kwargs)
+
+    monkeypatch.setattr(service.llm, "chat_batch", counting_batch)
+    first = service.ask(product, "What is the battery life?", enqueue=False)
+    second = service.ask(product, "What are the ear cushions made of?", enqueue=False)
+    unknown = service.ask(product, "Is it waterproof?", enqueue=False)
+    service.answer(first.pk)  # the first task answers every question waiting with it
+    for question in (first, second, unknown):
+        question.refresh_from_db()
+    assert calls == [2]  # one batched generation; the unknown one never reached the model
+    assert first.status == second.status == Question.Status.ANSWERED
+    assert unknown.status == Question.Status.NEEDS_STAFF
+    assert "memory foam" in second.answer.lower() or second.source == "quote"
+    assert LedgerEntry.objects.filter(feature="qa").count() == 2
+    # The other questions' own tasks find nothing left to do.
+    assert service.answer(second.pk).status == Question.Status.ANSWERED
+    assert LedgerEntry.objects.filter(feature="qa").count() == 2

@@ -152,3 +152,23 @@ def test_price_table_and_cost():
     with override_settings(OSCAR_GPT={"PRICES": {"gpt-4o-mini": ("1", "2")}}):
         assert backend.cost(1_000_000, 1_000_000) == 3
     assert TransformersBackend("local", {}).cost(10**6, 10**6) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"BUDGETS": {"qa": {"DAILY": "1.00", "MONTHLY": 20}}}, []),
+        ({"BUDGETS": {"*": {"MONTHLY": "5"}}}, []),
+        ({"BUDGETS": {"q_a": {"DAILY": "1"}}}, ["oscar_gpt.W004"]),
+        ({"BUDGETS": {"qa": {"WEEKLY": "1"}}}, ["oscar_gpt.E008"]),
+        ({"BUDGETS": {"qa": {"DAILY": "lots"}}}, ["oscar_gpt.E008"]),
+        ({"BUDGETS": {"qa": {"DAILY": "-1"}}}, ["oscar_gpt.E008"]),
+        ({"RATE_LIMITS": {"qa_ip": "5/min", "qa_session": None}}, []),
+        ({"RATE_LIMITS": {"qa_ip": "five a minute"}}, ["oscar_gpt.E009"]),
+        ({"RATE_LIMITS": {"qa_ip": "5/fortnight"}}, ["oscar_gpt.E009"]),
+        ({"QA_ON_FAILED_CHECK": "shrug"}, ["oscar_gpt.E010"]),
+    ],
+)
+def test_budgets_rate_limits_and_qa_choices_are_checked(extra, expected):
+    with override_settings(OSCAR_GPT={"BACKENDS": {"local": LOCAL}} | extra):
+        assert check_ids() == expected
