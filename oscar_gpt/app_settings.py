@@ -122,6 +122,17 @@ class AppSettings:
         return self._setting("ALLOW_RAW_TEXT_LOCAL", True)
 
     @property
+    def TASK_QUEUES(self) -> dict[str, str]:
+        """Celery queue per kind of work, used by ``oscar_gpt.tasks.route_task``:
+        ``{"shopper": "gpt-shopper", "bulk": "gpt-bulk"}``. Empty: Celery's default queue."""
+        return self._setting("TASK_QUEUES", {})
+
+    @property
+    def TASK_KIND_PREFIXES(self) -> dict[str, str]:
+        """Kinds for tasks the app adds later or a project adds: name prefix -> kind."""
+        return self._setting("TASK_KIND_PREFIXES", {"oscar_gpt.": "bulk"})
+
+    @property
     def TASK_MAX_RETRIES(self) -> int:
         """How often a Celery task retries after a retryable backend error."""
         return self._setting("TASK_MAX_RETRIES", 5)
@@ -248,6 +259,165 @@ class AppSettings:
             "finder_user": "30/min",
         }
         return defaults | self._setting("RATE_LIMITS", {})
+
+    @property
+    def RECOMMENDATIONS_SIGNAL_WEIGHTS(self) -> dict[str, float]:
+        """How much one shopper's product view, basket line and order line count, relative to
+        each other, in every recommendation model (``view``, ``basket``, ``order``)."""
+        return {"view": 1.0, "basket": 3.0, "order": 5.0} | self._setting(
+            "RECOMMENDATIONS_SIGNAL_WEIGHTS", {}
+        )
+
+    @property
+    def RECOMMENDATIONS_HYBRID_WEIGHTS(self) -> dict[str, float]:
+        """The hybrid's weight for each model's (normalised) score: ``bought_with`` (item
+        co-occurrence in baskets and orders), ``viewed_with`` (co-occurrence in views),
+        ``als`` (matrix factorisation), ``content`` (MiniLM embeddings; cold products),
+        ``popularity``. 0 leaves a model out."""
+        defaults = {
+            "bought_with": 1.0,
+            "viewed_with": 0.5,
+            "als": 0.3,
+            "content": 0.2,
+            "popularity": 0.05,
+        }
+        return defaults | self._setting("RECOMMENDATIONS_HYBRID_WEIGHTS", {})
+
+    @property
+    def RECOMMENDATIONS_LIST_LENGTH(self) -> int:
+        """How many recommendations are stored per product and per shopper."""
+        return self._setting("RECOMMENDATIONS_LIST_LENGTH", 20)
+
+    @property
+    def RECOMMENDATIONS_ALS(self) -> dict[str, Any]:
+        """implicit's ``AlternatingLeastSquares`` parameters, and ``MIN_SHOPPERS``: products
+        seen by fewer shoppers get no neighbours from it (their factors are noise)."""
+        defaults = {
+            "factors": 32,
+            "regularization": 0.05,
+            "iterations": 10,
+            "alpha": 1.0,
+            "MIN_SHOPPERS": 5,
+        }
+        return defaults | self._setting("RECOMMENDATIONS_ALS", {})
+
+    @property
+    def RECOMMENDATIONS_CONTENT_FOR(self) -> int:
+        """Content neighbours (MiniLM) are computed for products with fewer behavioural
+        neighbours than this: new products, and those too rarely seen to have any."""
+        return self._setting("RECOMMENDATIONS_CONTENT_FOR", self.RECOMMENDATIONS_LIST_LENGTH)
+
+    @property
+    def RECOMMENDATIONS_EXCLUDE_PURCHASED(self) -> bool:
+        """Never recommend a shopper what they have already bought."""
+        return self._setting("RECOMMENDATIONS_EXCLUDE_PURCHASED", True)
+
+    @property
+    def RECOMMENDATIONS_UPDATE_DELAY_S(self) -> int:
+        """Seconds between a shopper's view, basket line or order and the incremental update;
+        events within it are read by one update."""
+        return self._setting("RECOMMENDATIONS_UPDATE_DELAY_S", 10)
+
+    @property
+    def RECOMMENDATIONS_UPDATE_MAX_SHOPPERS(self) -> int:
+        """An update recomputes the co-occurrence rows of the products that new events touched,
+        except products seen by more shoppers than this: one more event barely moves them,
+        and the periodic rebuild refreshes them."""
+        return self._setting("RECOMMENDATIONS_UPDATE_MAX_SHOPPERS", 2000)
+
+    @property
+    def RECOMMENDATIONS_SENTENCES(self) -> bool:
+        """A model-written sentence beside each reason ("Both are for trail running"), cached
+        per product pair. Off: the reason alone ("Often bought with X")."""
+        return self._setting("RECOMMENDATIONS_SENTENCES", False)
+
+    @property
+    def FINETUNE_DIR(self) -> str:
+        """Where exports, checkpoints and fine-tuned model folders are written (a folder the
+        web server and the workers share). None: ``finetune`` in the app's cache folder
+        (``$OSCAR_GPT_CACHE_DIR`` or ``~/.cache/oscar_gpt``). Never under ``MEDIA_ROOT``:
+        the files hold the shop's data."""
+        value = self._setting("FINETUNE_DIR", None)
+        if value:
+            return str(value)
+        import os
+        from pathlib import Path
+
+        root = os.environ.get("OSCAR_GPT_CACHE_DIR") or Path.home() / ".cache" / "oscar_gpt"
+        return str(Path(root) / "finetune")
+
+    @property
+    def FINETUNE_VALIDATION_SHARE(self) -> float:
+        """The share of products whose examples go to the validation split (a product and
+        its variants are always on the same side)."""
+        return float(self._setting("FINETUNE_VALIDATION_SHARE", 0.2))
+
+    @property
+    def FINETUNE_SEED(self) -> int:
+        """Seeds the split by product and the trainer: the same shop exports the same split."""
+        return int(self._setting("FINETUNE_SEED", 20240601))
+
+    @property
+    def FINETUNE_LOCAL(self) -> dict[str, Any]:
+        """The local trainer's defaults (``oscar_gpt_finetune`` options override them):
+        ``BACKEND`` (the alias of the transformers backend to fine-tune), ``EPOCHS``,
+        ``LEARNING_RATE`` (full fine-tuning; LoRA uses ``LORA_LEARNING_RATE``),
+        ``BATCH_SIZE``, ``GRADIENT_ACCUMULATION``, ``MAX_LENGTH`` (tokens per example),
+        ``LORA`` (None: LoRA for models above ``LORA_ABOVE_PARAMETERS``, full fine-tuning
+        below), ``LORA_R``, ``LORA_ALPHA``, ``LORA_DROPOUT``, ``SAVE_STEPS`` (checkpoints
+        to resume from), ``MAX_MINUTES`` (None: no time limit), ``EVAL_PRODUCTS`` (how many
+        validation products get generated copy in the before/after comparison)."""
+        defaults = {
+            "BACKEND": "local",
+            "EPOCHS": 2,
+            "LEARNING_RATE": 1e-4,
+            "LORA_LEARNING_RATE": 2e-4,
+            "BATCH_SIZE": 4,
+            "GRADIENT_ACCUMULATION": 1,
+            "MAX_LENGTH": 512,
+            "LORA": None,
+            "LORA_ABOVE_PARAMETERS": 1_000_000_000,
+            "LORA_R": 16,
+            "LORA_ALPHA": 32,
+            "LORA_DROPOUT": 0.05,
+            "SAVE_STEPS": 50,
+            "MAX_MINUTES": None,
+            "EVAL_PRODUCTS": 20,
+        }
+        return defaults | self._setting("FINETUNE_LOCAL", {})
+
+    @property
+    def FINETUNE_OPENAI(self) -> dict[str, Any]:
+        """Hosted fine-tuning: ``BACKEND`` (the alias of an OpenAI backend: its API, key and
+        timeouts are used, and the fine-tuned model's backend copies its config), ``MODEL``
+        (the snapshot to fine-tune), ``EPOCHS`` ("auto" or a number), ``SUFFIX`` (up to 64
+        characters in the fine-tuned model's name)."""
+        defaults = {
+            "BACKEND": "openai",
+            "MODEL": "gpt-4o-mini-2024-07-18",
+            "EPOCHS": "auto",
+            "SUFFIX": "oscar-gpt",
+        }
+        return defaults | self._setting("FINETUNE_OPENAI", {})
+
+    @property
+    def FINETUNE_PRICES(self) -> dict[str, dict[str, Decimal]]:
+        """USD per million tokens for hosted fine-tuning, per base model: ``TRAINING`` (per
+        trained token: examples x epochs), and ``INPUT`` / ``OUTPUT`` for calls to the
+        fine-tuned model (its ledger price). Extend or override by model name."""
+        defaults = {
+            "gpt-4o-mini-2024-07-18": {"TRAINING": "3.00", "INPUT": "0.30", "OUTPUT": "1.20"},
+            "gpt-4o-2024-08-06": {"TRAINING": "25.00", "INPUT": "3.75", "OUTPUT": "15.00"},
+            "gpt-4.1-mini-2025-04-14": {"TRAINING": "5.00", "INPUT": "0.80", "OUTPUT": "3.20"},
+            "gpt-4.1-nano-2025-04-14": {"TRAINING": "1.50", "INPUT": "0.20", "OUTPUT": "0.80"},
+            "gpt-4.1-2025-04-14": {"TRAINING": "25.00", "INPUT": "3.00", "OUTPUT": "12.00"},
+            "gpt-3.5-turbo-0125": {"TRAINING": "8.00", "INPUT": "3.00", "OUTPUT": "6.00"},
+        }
+        merged = defaults | self._setting("FINETUNE_PRICES", {})
+        return {
+            model: {key: Decimal(str(value)) for key, value in prices.items()}
+            for model, prices in merged.items()
+        }
 
     def feature_chain(self, feature: str) -> list[str]:
         """The backend aliases to try for ``feature``, in order."""

@@ -14,6 +14,34 @@ from .llm.errors import BackendTimeout, BackendUnavailable, RateLimited
 #: Errors after which a later retry may succeed.
 RETRYABLE_ERRORS = (RateLimited, BackendTimeout, BackendUnavailable)
 
+#: Which kind of work each task is: a shopper is waiting for "shopper" work; "bulk" work
+#: (catalogue jobs, re-indexing, housekeeping) can wait. See :func:`route_task`.
+TASK_KINDS = {
+    "oscar_gpt.answer_question": "shopper",
+    "oscar_gpt.check_backend": "shopper",
+    "oscar_gpt.generate_descriptions": "bulk",
+    "oscar_gpt.refresh_evidence": "bulk",
+    "oscar_gpt.purge_ledger": "bulk",
+}
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """A Celery router: ``CELERY_TASK_ROUTES = ("oscar_gpt.tasks.route_task",)`` sends the
+    app's tasks to the queues named in ``OSCAR_GPT["TASK_QUEUES"]`` (e.g. ``{"shopper":
+    "gpt-shopper", "bulk": "gpt-bulk"}``), so workers of their own serve shoppers and a bulk
+    job never delays an answer. Tasks of other apps, and kinds without a queue, are left to
+    Celery's defaults."""
+    kind = TASK_KINDS.get(name) or next(
+        (
+            kind
+            for prefix, kind in app_settings.TASK_KIND_PREFIXES.items()
+            if name.startswith(prefix)
+        ),
+        None,
+    )
+    queue = app_settings.TASK_QUEUES.get(kind) if kind else None
+    return {"queue": queue} if queue else None
+
 
 def model_task(**options):
     """``shared_task`` with the retry policy every model-calling task shares."""
