@@ -109,6 +109,10 @@ class JobActionView(JobMixin, generic.View):
     def post(self, request, *args, **kwargs):
         job = self.get_job()
         action = kwargs["action"]
+        if action in ("cancel", "retry") and not request.user.has_perm(
+            "oscar_gpt.generate_descriptions"
+        ):
+            raise PermissionDenied  # retrying spends money: only those who may generate
         if action == "cancel":
             service.cancel_job(job)
             messages.info(request, _("Job cancelled; drafts already written are kept."))
@@ -173,7 +177,7 @@ class DraftReviewView(generic.FormView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         draft = self.draft
-        current = getattr(draft.product, draft.field) or ""
+        current = service.as_text(getattr(draft.product, draft.field) or "")
         report = ClaimsReport.from_dict(draft.claims)
         # Checked at render time, never stored: it informs the reviewer, it blocks nothing.
         wording = check_product_copy(draft.text, draft.product, draft.language)
@@ -195,8 +199,8 @@ class DraftReviewView(generic.FormView):
     def form_valid(self, form):
         action = self.request.POST.get("action")
         user = self.request.user
-        if action in ("approve", "reject") and not user.has_perm("oscar_gpt.approve_descriptions"):
-            raise PermissionDenied
+        if not user.has_perm("oscar_gpt.approve_descriptions"):
+            raise PermissionDenied  # reviewers without it read; editing is part of approving
         try:
             if action == "approve":
                 service.approve(

@@ -3,6 +3,7 @@ check share. No prices or stock: they change, and copy must not go stale."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -163,6 +164,6 @@ def product_facts(product, *, include_reviews: bool = False, max_reviews: int = 
         attributes=attribute_facts(product),
         options=options,
         variants=variants,
-        description=strip_tags(product.description or "").strip(),
+        description=html.unescape(strip_tags(product.description or "")).strip(),
         reviews=reviews,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import escape, strip_tags
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
@@ -324,6 +327,22 @@ def run_job_chunk(job_id: int, product_ids: Sequence[int]) -> None:
     finish_if_complete(job)
 
 
+def fail_chunk(job_id: int, product_ids: Sequence[int], error: Exception) -> None:
+    """The backends stayed down through every retry of a chunk: its products still pending
+    fail, saying why, and the job ends when nothing else is pending."""
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return
+    job.items.filter(
+        product_id__in=list(product_ids), status=GenerationJobItem.Status.PENDING
+    ).update(
+        status=GenerationJobItem.Status.FAILED,
+        reason=_("The model could not be reached: %(error)s") % {"error": error},
+        updated_at=timezone.now(),
+    )
+    finish_if_complete(job)
+
+
 def pause_job(job: GenerationJob, exc: llm.BudgetExceeded, product_ids: Sequence[int]) -> None:
     """The descriptions budget ran out: the job shows that it waits and until when, and the
     chunk is queued again for the moment the budget resets (a fresh message, so a pause never
@@ -449,6 +468,33 @@ def approve(
         return _approve(draft, user=user, override_reason=override_reason)
 
 
+_BULLET_LINE = re.compile(r"^\s*(?:[-*\u2022])\s+")
+
+
+def as_html(text: str) -> str:
+    """Plain generated text as the HTML Oscar shows (``{{ product.description|safe }}``):
+    everything escaped, blank lines make paragraphs, "- " lines make a list. Model output
+    never reaches the product page as markup."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(_BULLET_LINE.match(line) for line in lines):
+            items = "".join(f"<li>{escape(_BULLET_LINE.sub('', line))}</li>" for line in lines)
+            blocks.append(f"<ul>{items}</ul>")
+        else:
+            blocks.append("<p>" + "<br>".join(escape(line) for line in lines) + "</p>")
+    return "\n".join(blocks)
+
+
+def as_text(html_text: str) -> str:
+    """The plain text of a field that may hold HTML (the reverse of :func:`as_html`)."""
+    text = re.sub(r"</(?:p|li|ul)>|<br\s*/?>", "\n", html_text or "", flags=re.IGNORECASE)
+    text = re.sub(r"<li>", "- ", text, flags=re.IGNORECASE)
+    return html.unescape(strip_tags(text)).strip()
+
+
 def _approve(draft: Draft, *, user, override_reason: str) -> Draft:
     draft = _locked_pending(draft)
     override_reason = (override_reason or "").strip()
@@ -460,7 +506,8 @@ def _approve(draft: Draft, *, user, override_reason: str) -> Draft:
             )
             % {"count": draft.unsupported_claims}
         )
-    revision = _write_field(draft.product, draft.field, draft.text, user=user, draft=draft)
+    published = as_html(draft.text) if draft.field == DescriptionField.DESCRIPTION else draft.text
+    revision = _write_field(draft.product, draft.field, published, user=user, draft=draft)
     audit.record(
         audit.Action.DRAFT_OVERRIDDEN if draft.flagged else audit.Action.DRAFT_APPROVED,
         draft,

@@ -96,7 +96,7 @@ def test_review_through_the_api(staff, local_backend):
     )
     assert fixed.status_code == 200 and fixed.json()["status"] == "approved"
     product.refresh_from_db()
-    assert product.description == "Wireless headphones with a 30 hour battery."
+    assert product.description == "<p>Wireless headphones with a 30 hour battery.</p>"
     revision = Revision.objects.get(product=product)
     restored = client.post(f"{API}/revisions/{revision.pk}/restore/")
     assert restored.status_code == 201

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from oscar_gpt.descriptions.service import as_html
 from oscar_gpt.models import Draft, GenerationJob, Revision
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
@@ -92,11 +93,11 @@ def test_owner_generates_reviews_approves_and_restores(
     draft.refresh_from_db()
     product.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED and draft.reviewed_by == owner
-    assert product.description == text
+    assert product.description == as_html(text)
     storefront = client.get(product.get_absolute_url())
-    assert text in storefront.content.decode()
+    assert as_html(text) in storefront.content.decode()
     revision = Revision.objects.get(product=product)
-    assert (revision.before, revision.after) == ("The original description.", text)
+    assert (revision.before, revision.after) == ("The original description.", as_html(text))
     # 6. restore the old text from the history page
     history = reverse("oscar_gpt_dashboard:revision-list", args=[product.pk])
     client.post(history, {"revision": revision.pk})
@@ -135,7 +136,7 @@ def test_a_flagged_draft_needs_a_written_reason(client, owner, local_backend):
     product.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED
     assert draft.override_reason == "Checked with the supplier's new spec sheet."
-    assert product.description == invented
+    assert product.description == as_html(invented)
 
 
 def test_generate_page_validates_input(client, owner):

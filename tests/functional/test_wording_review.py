@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from oscar_gpt.descriptions.service import as_html
 from oscar_gpt.models import Draft
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
@@ -54,4 +55,4 @@ def test_review_page_shows_wording_flags_and_approval_still_works(client, owner,
     assert response.status_code == 302
     draft.refresh_from_db()
     product.refresh_from_db()
-    assert draft.status == Draft.Status.APPROVED and product.description == draft.text
+    assert draft.status == Draft.Status.APPROVED and product.description == as_html(draft.text)
