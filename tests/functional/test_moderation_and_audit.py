@@ -186,8 +186,9 @@ def test_decisions_are_in_the_audit_log(django_user_model):
     assert all(entry.user == staff and entry.user_repr == "staff" for entry in log)
     edited, approved, restored = log[:3]
     assert (edited.before, edited.after) == ("New text.", "New text, edited.")
-    assert (approved.before, approved.after) == ("Old text.", "New text, edited.")
-    assert (restored.before, restored.after) == ("New text, edited.", "Old text.")
+    # Published as escaped HTML (Oscar shows descriptions unescaped).
+    assert (approved.before, approved.after) == ("Old text.", "<p>New text, edited.</p>")
+    assert (restored.before, restored.after) == ("<p>New text, edited.</p>", "Old text.")
     assert log[-1].reason == "spam" and log[-1].object_id == str(spam.pk)
     # The log outlives the account that acted.
     staff.delete()
