@@ -40,6 +40,7 @@ VIEW = ("oscar_gpt.view_draft",)
 class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Generation jobs: start one, follow it, cancel it, retry its failures."""
 
+    queryset = GenerationJob.objects.none()  # for the schema; the list is get_queryset's
     serializer_class = s.JobSerializer
     permission_classes = [HasPerm]
     pagination_class = Pages
@@ -183,7 +184,7 @@ class RevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             revisions = revisions.filter(product_id=int(self.request.query_params["product"]))
         return revisions
 
-    @extend_schema(request=None, responses=s.RevisionSerializer)
+    @extend_schema(request=None, responses={201: s.RevisionSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         revision = self.get_object()

@@ -42,6 +42,12 @@ SYSTEM_PROMPT = (
 FENCE = '"""'
 
 
+def unfence(text: str) -> str:
+    """``text`` with each run of three or more double quotes made one: data inside a
+    triple-quote fence can't close it."""
+    return re.sub('"{3,}', '"', text)
+
+
 @dataclass
 class GenerationParams:
     """The controls a shop owner sets for a generation request."""
@@ -153,7 +159,7 @@ def build_messages(facts, field_name: str, params: GenerationParams, product_cla
     }
     instructions = _instructions_template(field_name, product_class).render(Context(context))
     # A fence inside a fact must not close the data block early.
-    facts_block = "\n".join(line.replace(FENCE, '"') for line in facts.as_prompt_lines())
+    facts_block = "\n".join(unfence(line) for line in facts.as_prompt_lines())
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {

@@ -169,7 +169,7 @@ def _ends_sentence(line: str, match: re.Match[str], cased: bool) -> bool:
     following = line[match.end()]
     if "." not in punctuation or len(punctuation) > 1:  # "?", "!", "..."
         return True
-    before = _WORD_BEFORE.search(line, 0, match.start())
+    before = _WORD_BEFORE.search(line, max(0, match.start() - 64), match.start())
     word = before.group(1).lstrip("(\"'").lower() if before else ""
     if word in ABBREVIATIONS:
         return False

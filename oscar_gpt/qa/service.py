@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import audit, llm
 from ..app_settings import app_settings
+from ..descriptions.prompts import unfence
 from ..grounding import Fact, check_claims
 from ..llm.errors import BackendError
 from ..models import EvidenceSet, Question
@@ -247,9 +248,9 @@ def external_links(text: str) -> list[str]:
 
 def build_messages(question: Question, product, units: list[EvidenceUnit]) -> list[dict]:
     context = {
-        "title": product.get_title(),
-        "units": units,
-        "question": question.text,
+        "title": unfence(product.get_title()),
+        "units": [replace(unit, text=unfence(unit.text)) for unit in units],
+        "question": unfence(question.text),
         "language_name": language_name(question.language),
     }
     class_slug = getattr(product.get_product_class(), "slug", "") or ""
