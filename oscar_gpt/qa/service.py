@@ -348,8 +348,11 @@ def answer(question_id: int) -> Question | None:
             .filter(pk__in=[question_id, *waiting], status=Question.Status.QUEUED)
             .order_by("created_at", "id")
         )
-        if claimed:
-            _answer_together(claimed)
+    # Outside the transaction: a generation must not hold the database (SQLite's write lock,
+    # PostgreSQL's budget rows) for seconds. _finish() saves only while a question is still
+    # queued, so a second worker that claims the same question cannot overwrite the answer.
+    if claimed:
+        _answer_together(claimed)
     return Question.objects.select_related("product").filter(pk=question_id).first()
 
 
