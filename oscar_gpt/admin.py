@@ -203,3 +203,23 @@ class QuestionAdmin(admin.ModelAdmin):
     raw_id_fields = ("product", "answered_from")
     readonly_fields = ("public_id", "normalised", "trace", "evidence", "user", "session_key")
     exclude = ("vector",)
+
+
+@admin.register(get_model("oscar_gpt", "RecommendationRule"))
+class RecommendationRuleAdmin(admin.ModelAdmin):
+    """Merchants pin, boost or exclude recommendations; saving refreshes the lists."""
+
+    list_display = ("target", "kind", "product", "weight", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("target__title", "product__title", "target__upc", "product__upc")
+    raw_id_fields = ("product", "target")
+
+
+@admin.register(get_model("oscar_gpt", "RecommendationBuild"))
+class RecommendationBuildAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "status", "started_at", "finished_at", "updated_at", "updates")
+    list_filter = ("status",)
+    exclude = ("artefact",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "artefact"]

@@ -15,9 +15,11 @@ class OscarGptConfig(OscarConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
         from .llm import registry  # noqa: F401  (resets backends on setting_changed)
-        from .qa import signals
+        from .qa import signals as qa_signals
+        from .recommendations import signals as recs_signals
 
-        signals.connect()
+        qa_signals.connect()
+        recs_signals.connect()
 
     def get_urls(self):
         from .urls import urlpatterns

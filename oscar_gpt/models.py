@@ -523,3 +523,320 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.object_repr} · {self.user_repr}"
+
+
+class ProductVector(models.Model):
+    """One product's embedding, for semantic search (the finder) and similar products.
+
+    ``fingerprint`` is a hash of the text embedded and the embedding model: a product whose
+    title, class, categories, attributes and description are unchanged is not embedded again.
+    """
+
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_vector"
+    )
+    #: float32, unit length, ``dimension`` values.
+    vector = models.BinaryField(default=b"")
+    dimension = models.PositiveSmallIntegerField(default=0)
+    embedding_model = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("product vector")
+        verbose_name_plural = _("product vectors")
+
+    def __str__(self) -> str:
+        return f"{self.product_id} · {self.embedding_model}"
+
+
+class RecommendationRule(models.Model):
+    """A merchant's say over recommendations: pin, boost or exclude a product, on one
+    product's page or (no product) everywhere, shoppers' own lists included.
+
+    Applied when the lists are built (:mod:`oscar_gpt.recommendations.service`); saving a
+    rule refreshes the lists it touches.
+    """
+
+    class Kind(models.TextChoices):
+        PIN = "pin", _("Pin (always shown first)")
+        BOOST = "boost", _("Boost (ranked higher)")
+        EXCLUDE = "exclude", _("Exclude (never shown)")
+
+    product = models.ForeignKey(
+        "catalogue.Product",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("on the page of"),
+        help_text=_("Leave empty for every product page and every shopper's list."),
+    )
+    target = models.ForeignKey(
+        "catalogue.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("recommended product"),
+    )
+    kind = models.CharField(_("rule"), max_length=8, choices=Kind.choices)
+    #: Boosts: the share added to the product's score (1.0 doubles it). Pins: the order
+    #: among pins, highest first.
+    weight = models.FloatField(
+        _("weight"),
+        default=1.0,
+        help_text=_("Boosts: how much to add to the score (1 doubles it). Pins: highest first."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recommendation rule")
+        verbose_name_plural = _("recommendation rules")
+        ordering = ["product_id", "kind", "-weight", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "target"], name="oscar_gpt_one_rule_per_pair"
+            ),
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=models.Q(product__isnull=True),
+                name="oscar_gpt_one_shop_rule_per_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.product_id or _("everywhere")
+        return f"{self.get_kind_display()} · {self.target_id} · {where}"
+
+
+class RecommendationList(models.Model):
+    """Recommendations computed ahead of time, read by the storefront with one query.
+
+    One row per product (its neighbours: hand-picked, pinned, then the hybrid's ranking,
+    filled with what is popular in its category), per shopper (their own list) and one for
+    the whole shop (what is popular). ``items`` holds ``[product_id, score, reason, via
+    product id or null, label]`` lists, best first; the reason and what it came from are the
+    model's (:data:`oscar_gpt.recommendations.reasons.REASONS`).
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("Product")
+        SHOPPER = "shopper", _("Shopper")
+        POPULAR = "popular", _("Popular")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    product = models.OneToOneField(
+        "catalogue.Product",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    items = models.JSONField(default=list)
+    #: Shopper rows: products never to show this shopper (what they bought), on any page.
+    excluded = models.JSONField(default=list, blank=True)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("recommendation list")
+        verbose_name_plural = _("recommendation lists")
+        indexes = [models.Index(fields=["kind"], name="oscar_gpt_reclist_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.product_id or self.user_id or ''}"
+
+
+class RecommendationBuild(models.Model):
+    """One full rebuild of the recommendations and the incremental updates since.
+
+    ``watermarks`` are the last view, basket line and order line already in the lists: an
+    update reads only what came after. ``artefact`` keeps what an update reuses (the matrix
+    factorisation's and the content model's neighbours, popularity), as a NumPy archive.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last update"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    watermarks = models.JSONField(default=dict)
+    stats = models.JSONField(default=dict)
+    updates = models.PositiveIntegerField(_("incremental updates"), default=0)
+    artefact = models.BinaryField(default=b"")
+
+    class Meta:
+        verbose_name = _("recommendation build")
+        verbose_name_plural = _("recommendation builds")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_status_display()}"
+
+
+# -- fine-tuning (oscar_gpt.finetune) ---------------------------------------------------------
+
+
+class TrainingExport(models.Model):
+    """One export of training data: reviewed copy and answers as JSONL files on disk.
+
+    ``summary`` holds what the export counted: examples per split and kind, what was left
+    out and why, personal data scrubbed, tokens and the hosted fine-tune's estimated cost.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    #: What to export: ``{"kinds": [...], "fields": [...], "validation_share": 0.2, ...}``.
+    options = models.JSONField(_("options"), default=dict)
+    #: The folder holding the JSONL files and ``summary.json``.
+    directory = models.CharField(_("folder"), max_length=500, blank=True)
+    summary = models.JSONField(_("summary"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("training data export")
+        verbose_name_plural = _("training data exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_status_display()}"
+
+
+class FineTuneJob(models.Model):
+    """A fine-tune of a local model (transformers' Trainer in a worker) or of a hosted one
+    (OpenAI's fine-tuning API, followed by a periodic task)."""
+
+    class Provider(models.TextChoices):
+        LOCAL = "local", _("Local (transformers)")
+        OPENAI = "openai", _("OpenAI")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING_FILES = "validating_files", _("Validating files")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    #: Statuses after which nothing changes any more.
+    FINAL = ("succeeded", "failed", "cancelled")
+
+    provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
+    export = models.ForeignKey(
+        TrainingExport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+        verbose_name=_("training data"),
+    )
+    #: The backend alias fine-tuned (local), or whose API and key are used (hosted).
+    backend = models.CharField(_("backend"), max_length=64)
+    #: The model fine-tuned: a folder, a GGUF file or a hosted model name.
+    base_model = models.CharField(_("base model"), max_length=255, blank=True)
+    params = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    #: ``{"step", "max_steps", "epoch", "loss", "elapsed_s", "eta_s", "percent"}``.
+    progress = models.JSONField(_("progress"), default=dict)
+    #: Validation loss and generated-copy checks, before and after; token counts, cost.
+    metrics = models.JSONField(_("results"), default=dict)
+    #: Local: the saved model folder.
+    output_dir = models.CharField(_("model folder"), max_length=500, blank=True)
+    #: Hosted: the uploaded files and the provider's job.
+    training_file_id = models.CharField(max_length=128, blank=True)
+    validation_file_id = models.CharField(max_length=128, blank=True)
+    job_id = models.CharField(_("provider's job id"), max_length=128, blank=True, db_index=True)
+    fine_tuned_model = models.CharField(_("fine-tuned model"), max_length=255, blank=True)
+    trained_tokens = models.PositiveBigIntegerField(_("trained tokens"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fine-tuning job")
+        verbose_name_plural = _("fine-tuning jobs")
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_finetuning", _("Can export training data and fine-tune models"))]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_provider_display()} · {self.get_status_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINAL
+
+
+class FineTunedModel(models.Model):
+    """A fine-tuned model as a backend alias: the registry builds it like one configured in
+    ``OSCAR_GPT["BACKENDS"]`` (the base alias's class and config, this model), and the
+    features chosen here in the dashboard try it first."""
+
+    #: Every fine-tuned alias starts with this: the registry looks up no other in the table.
+    ALIAS_PREFIX = "ft-"
+
+    alias = models.SlugField(_("backend alias"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    provider = models.CharField(_("provider"), max_length=16, choices=FineTuneJob.Provider.choices)
+    #: The alias whose CLASS and CONFIG the fine-tuned backend starts from.
+    base_backend = models.CharField(_("based on backend"), max_length=64)
+    #: Local: the model folder. Hosted: the provider's model id ("ft:gpt-4o-mini-...").
+    model = models.CharField(_("model"), max_length=500)
+    job = models.OneToOneField(
+        FineTuneJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fine_tuned_model_row",
+    )
+    #: The features that try this model first, before their configured chain.
+    features = models.JSONField(_("used by"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fine-tuned model")
+        verbose_name_plural = _("fine-tuned models")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name or self.alias

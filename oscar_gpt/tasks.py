@@ -7,12 +7,16 @@ and retries with exponential back-off when a backend fails in a way that may pas
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .app_settings import app_settings
 from .llm.errors import BackendTimeout, BackendUnavailable, RateLimited
 
 #: Errors after which a later retry may succeed.
 RETRYABLE_ERRORS = (RateLimited, BackendTimeout, BackendUnavailable)
+#: The database closed the task's connection (a restart, a failover, an administrator):
+#: the retry runs on a new one (Celery's Django fixup closes the old one before each task).
+DATABASE_ERRORS = (InterfaceError, OperationalError)
 
 #: Which kind of work each task is: a shopper is waiting for "shopper" work; "bulk" work
 #: (catalogue jobs, re-indexing, housekeeping) can wait. See :func:`route_task`.
@@ -49,7 +53,7 @@ def model_task(**options):
         "bind": True,
         "acks_late": True,
         "reject_on_worker_lost": True,
-        "autoretry_for": RETRYABLE_ERRORS,
+        "autoretry_for": RETRYABLE_ERRORS + DATABASE_ERRORS,
         "retry_backoff": True,
         "retry_backoff_max": app_settings.TASK_RETRY_BACKOFF_MAX,
         "retry_jitter": True,
@@ -71,10 +75,18 @@ def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
     """Generate drafts for a chunk of a job's products (batched on the local backend).
 
     At the descriptions budget's cap the service pauses the job and queues this chunk again,
-    as a new message with ``eta`` = when the budget resets (so a pause costs no retries)."""
-    from .descriptions.service import run_job_chunk
+    as a new message with ``eta`` = when the budget resets (so a pause costs no retries).
+    When the backends stay down through every retry, the chunk's products fail, so the job
+    ends (and "retry failed" can queue them again) instead of running forever."""
+    from .descriptions.service import fail_chunk, run_job_chunk
 
-    run_job_chunk(job_id, product_ids)
+    try:
+        run_job_chunk(job_id, product_ids)
+    except RETRYABLE_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            fail_chunk(job_id, product_ids, exc)
+            return
+        raise
 
 
 @model_task(name="oscar_gpt.answer_question")
@@ -93,10 +105,12 @@ def answer_question(self, question_id: int) -> None:
 
 @shared_task(name="oscar_gpt.refresh_evidence", acks_late=True, ignore_result=True)
 def refresh_evidence(product_id: int) -> None:
-    """Re-embed a product's Q&A evidence after it changed."""
+    """Re-embed a product's Q&A evidence and its product vector after it changed."""
     from .qa.service import refresh
+    from .recommendations.embeddings import refresh_vectors
 
     refresh(product_id)
+    refresh_vectors([product_id])  # the finder's and the recommendations' product vector
 
 
 @shared_task(name="oscar_gpt.purge_ledger", ignore_result=True)
@@ -105,3 +119,73 @@ def purge_ledger() -> int:
     from .spend import purge_expired
 
     return purge_expired()
+
+
+# -- fine-tuning (oscar_gpt.finetune) ---------------------------------------------------------
+
+
+@shared_task(name="oscar_gpt.export_training_data", acks_late=True, ignore_result=True)
+def export_training_data(export_id: int) -> None:
+    """Write a training data export's files and summary."""
+    from .finetune.service import run_export
+
+    run_export(export_id)
+
+
+@shared_task(
+    name="oscar_gpt.finetune_local",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def finetune_local(job_id: int) -> None:
+    """Fine-tune a local model (minutes to hours). A worker that dies mid-run leaves the
+    message to another, which resumes from the last checkpoint; a second delivery while the
+    first still runs finds the job busy and returns."""
+    from .finetune.service import run_local
+
+    run_local(job_id)
+
+
+@model_task(name="oscar_gpt.submit_hosted_finetune")
+def submit_hosted_finetune(self, job_id: int) -> None:
+    """Upload the training files and create the hosted fine-tuning job (retried while the
+    provider can't be reached; uploads already made are not repeated)."""
+    from .finetune.service import submit_hosted
+
+    submit_hosted(job_id)
+
+
+@shared_task(name="oscar_gpt.poll_finetune_jobs", ignore_result=True)
+def poll_finetune_jobs() -> dict:
+    """Follow the hosted fine-tuning jobs that are not finished (periodic: every minute or
+    few, e.g. ``CELERY_BEAT_SCHEDULE["oscar-gpt-poll-finetune"]`` in the sandbox)."""
+    from .finetune.service import poll_hosted
+
+    return poll_hosted()
+
+
+@shared_task(name="oscar_gpt.rebuild_recommendations", acks_late=True, ignore_result=True)
+def rebuild_recommendations() -> dict:
+    """Refit every recommendation model and rewrite every list (periodic, and after a
+    shop-wide rule changed)."""
+    from .recommendations.service import rebuild
+
+    build = rebuild()
+    return {"build": build.pk, **build.stats}
+
+
+@shared_task(name="oscar_gpt.update_recommendations", acks_late=True, ignore_result=True)
+def update_recommendations(product_ids: list[int] | None = None) -> dict:
+    """Bring the recommendation lists up to date with new events (and ``product_ids``)."""
+    from .recommendations.service import update
+
+    return update(product_ids or ())
+
+
+@model_task(name="oscar_gpt.write_recommendation_sentence", ignore_result=True)
+def write_recommendation_sentence(self, product_id: int, via_id: int) -> None:
+    """Write and cache the optional sentence beside a recommendation's reason."""
+    from .recommendations.service import write_sentence
+
+    write_sentence(product_id, via_id)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("qa/<int:product_id>/ask/", qa_views.AskView.as_view(), name="qa-ask"),
     path("qa/questions/<uuid:public_id>/", qa_views.QuestionView.as_view(), name="qa-question"),
     path("qa/questions/<uuid:public_id>/report/", qa_views.ReportView.as_view(), name="qa-report"),
+    path("", include("oscar_gpt.finder.urls")),
 ]

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403
@@ -32,6 +33,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web server and the worker write to the same file: wait for the lock, don't fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    if django.VERSION >= (5, 1):
+        # Writers take the lock when their transaction starts, so a busy file makes them
+        # wait (timeout) instead of failing with "database is locked" half-way through.
+        DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 INSTALLED_APPS = [
@@ -237,6 +242,17 @@ CELERY_BEAT_SCHEDULE = {
     "oscar-gpt-purge-ledger": {
         "task": "oscar_gpt.purge_ledger",
         "schedule": crontab(hour=3, minute=17),
+    },
+    # Recommendations: every model refitted and every list rewritten nightly (events in
+    # between update the lists incrementally).
+    "oscar-gpt-rebuild-recommendations": {
+        "task": "oscar_gpt.rebuild_recommendations",
+        "schedule": crontab(hour=2, minute=41),
+    },
+    # Hosted fine-tuning jobs: their status, and their model once they succeed.
+    "oscar-gpt-poll-finetune": {
+        "task": "oscar_gpt.poll_finetune_jobs",
+        "schedule": 120.0,
     },
 }
 

@@ -12,6 +12,7 @@ mkdir -p var
 
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py oscar_gpt_demo_data
+"$PY" manage.py oscar_gpt_recommendations --rebuild  # product page and basket rows
 
 "$PY" -m celery -A sandbox worker -B -s var/celerybeat-schedule -P solo -l info >var/worker.log 2>&1 &
 WORKER=$!

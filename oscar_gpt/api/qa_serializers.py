@@ -104,5 +104,12 @@ class QuestionAskErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
 
 
+class QuestionReportErrorSerializer(serializers.Serializer):
+    """A 400 on a report: the reason's messages, or ``detail`` (nothing to report)."""
+
+    reason = serializers.ListField(child=serializers.CharField(), required=False)
+    detail = serializers.CharField(required=False)
+
+
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()

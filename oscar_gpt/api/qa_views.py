@@ -153,7 +153,8 @@ class ReportView(APIView):
         responses={
             200: s.ReportedSerializer,
             400: OpenApiResponse(
-                s.DetailSerializer, description="The question has no answer to report."
+                s.QuestionReportErrorSerializer,
+                description="The question has no answer to report, or the reason is invalid.",
             ),
             403: CSRF_FAILED,
             404: NOT_FOUND,

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from . import qa_views, views
+from . import finder_views, qa_views, recs_views, views
 
 router = DefaultRouter()
 router.register("descriptions/jobs", views.JobViewSet, basename="job")
@@ -24,4 +24,20 @@ urlpatterns = [
     ),
     path("qa/products/<int:product_id>/faq/", qa_views.FaqView.as_view(), name="api-qa-faq"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("finder/", finder_views.FinderView.as_view(), name="api-finder"),
+    path(
+        "recommendations/products/<int:product_id>/",
+        recs_views.ProductRecommendationsView.as_view(),
+        name="api-recs-product",
+    ),
+    path(
+        "recommendations/me/",
+        recs_views.ShopperRecommendationsView.as_view(),
+        name="api-recs-me",
+    ),
+    path(
+        "recommendations/users/<int:user_id>/",
+        recs_views.ShopperRecommendationsView.as_view(),
+        name="api-recs-user",
+    ),
 ]

@@ -7,6 +7,7 @@ REVIEW = ["oscar_gpt.view_draft"]
 APPROVE = ["oscar_gpt.approve_descriptions"]
 SPEND = ["is_staff", "oscar_gpt.view_ledgerentry"]
 QUESTIONS = ["is_staff", "oscar_gpt.answer_questions"]
+FINETUNE = ["is_staff", "oscar_gpt.manage_finetuning"]
 
 
 class OscarGptDashboardConfig(OscarDashboardConfig):
@@ -37,14 +38,21 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
             "spend-csv": SPEND,
             "question-list": QUESTIONS,
             "question-detail": QUESTIONS,
+            "finetune": FINETUNE,
+            "finetune-export": FINETUNE,
+            "finetune-export-file": FINETUNE,
+            "finetune-job": FINETUNE,
+            "finetune-job-progress": FINETUNE,
+            "finetune-model": FINETUNE,
         }
 
     def ready(self):
-        from . import bulk_actions, question_views, spend_views, views
+        from . import bulk_actions, finetune_views, question_views, spend_views, views
 
         self.views = views
         self.spend_views = spend_views
         self.question_views = question_views
+        self.finetune_views = finetune_views
         self.configure_permissions()
         bulk_actions.register()
 
@@ -79,6 +87,32 @@ class OscarGptDashboardConfig(OscarDashboardConfig):
                 "questions/<int:pk>/",
                 self.question_views.QuestionDetailView.as_view(),
                 name="question-detail",
+            ),
+            path("finetune/", self.finetune_views.FineTuneView.as_view(), name="finetune"),
+            path(
+                "finetune/exports/<int:pk>/",
+                self.finetune_views.ExportDetailView.as_view(),
+                name="finetune-export",
+            ),
+            path(
+                "finetune/exports/<int:pk>/<str:key>/",
+                self.finetune_views.ExportFileView.as_view(),
+                name="finetune-export-file",
+            ),
+            path(
+                "finetune/jobs/<int:pk>/",
+                self.finetune_views.JobDetailView.as_view(),
+                name="finetune-job",
+            ),
+            path(
+                "finetune/jobs/<int:pk>/progress/",
+                self.finetune_views.JobProgressView.as_view(),
+                name="finetune-job-progress",
+            ),
+            path(
+                "finetune/models/<int:pk>/",
+                self.finetune_views.ModelFeaturesView.as_view(),
+                name="finetune-model",
             ),
         ]
         return self.post_process_urls(urls)

@@ -30,6 +30,12 @@ def build_backend(alias: str) -> Backend:
     """A new backend instance for ``alias`` (not cached)."""
     definition = app_settings.BACKENDS.get(alias)
     if definition is None:
+        # Fine-tuned models (oscar_gpt.finetune) are backends too: their "ft-" aliases name
+        # rows of FineTunedModel. Settings win: an alias defined there is never looked up.
+        from ..finetune.registry import backend_definition
+
+        definition = backend_definition(alias)
+    if definition is None:
         known = ", ".join(sorted(app_settings.BACKENDS)) or "none"
         raise ConfigurationError(f"Unknown backend alias {alias!r} (configured: {known}).")
     if "CLASS" not in definition:
@@ -47,7 +53,10 @@ def get_backend(alias: str) -> Backend:
 
 def get_chain(feature: str) -> list[Backend]:
     """The backends ``feature`` tries, in order."""
-    return [get_backend(alias) for alias in app_settings.feature_chain(feature)]
+    # Fine-tuned models chosen for the feature in the dashboard go first (oscar_gpt.finetune).
+    from ..finetune.registry import chain_for
+
+    return [get_backend(alias) for alias in chain_for(feature, app_settings.feature_chain(feature))]
 
 
 def reset_backends() -> None:

@@ -41,7 +41,7 @@ from ..llm.errors import BackendError
 from ..models import EvidenceSet, Question
 from ..privacy import scrub
 from ..wording import check_product_copy
-from .evidence import evidence_index, unit_as_dict
+from .evidence import evidence_index, external_links, shown_units, unit_as_dict
 from .language import answer_language, language_name
 from .retrieval import LABELS, EvidenceUnit, Scored, question_terms, relevance_gate
 
@@ -187,11 +187,8 @@ class ParsedAnswer:
 _CITATION = re.compile(r"\[\s*E?\s*(\d{1,2})(?:\s*[,;]\s*E?\s*(\d{1,2}))*\s*\]", re.IGNORECASE)
 _CITED_NUMBER = re.compile(r"\d{1,2}")
 _UNKNOWN = re.compile(r"^\W*unknown\b", re.IGNORECASE)
-_LINK = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"']+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|uk|de|fr|nl|"
-    r"info|biz|shop|store|xyz|ru|cn)\b(?:/[^\s<>\"']*)?",
-    re.IGNORECASE,
-)
+#: Quotation marks the small model likes to put around its answer.
+_QUOTES = '"\u201c\u201d'
 
 
 def parse_answer(raw: str) -> ParsedAnswer:
@@ -204,6 +201,10 @@ def parse_answer(raw: str) -> ParsedAnswer:
         cited += [int(n) for n in _CITED_NUMBER.findall(match.group(0))]
     text = _CITATION.sub("", text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
+    # '"Battery life: 30 hours" [E1]': the quotes go once the citation has.
+    # (A fence's triple quotes stay, for the markup check to see.)
+    if '"""' not in text:
+        text = text.strip(_QUOTES).strip()
     return ParsedAnswer(text, cited=list(dict.fromkeys(cited)))
 
 
@@ -212,38 +213,28 @@ def _shingles(text: str, size: int = 6) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-def _instructions_text(language_name_: str) -> str:
+def question_template(product=None):
+    """The question prompt for ``product``: its class's own where the shop has one."""
+    product_class = product.get_product_class() if product is not None else None
+    class_slug = getattr(product_class, "slug", "") or ""
+    return select_template(
+        [f"oscar_gpt/prompts/qa_question-for-class-{class_slug}.txt"] * bool(class_slug)
+        + ["oscar_gpt/prompts/qa_question.txt"]
+    )
+
+
+def _instructions_text(language_name_: str, product=None) -> str:
     system = render_to_string("oscar_gpt/prompts/qa_system.txt")
-    instruction = render_to_string(
-        "oscar_gpt/prompts/qa_question.txt",
-        {"title": "", "units": [], "question": "", "language_name": language_name_},
+    instruction = question_template(product).render(
+        {"title": "", "units": [], "question": "", "language_name": language_name_}
     )
     return f"{system}\n{instruction}"
 
 
-def leaks_instructions(answer: str, language_name_: str = "English") -> bool:
-    """Whether ``answer`` repeats six words in a row of the prompt's instructions."""
-    return bool(_shingles(answer) & _shingles(_instructions_text(language_name_)))
-
-
-def _allowed_hosts() -> set[str]:
-    from django.conf import settings
-
-    hosts = set(getattr(settings, "ALLOWED_HOSTS", []) or [])
-    return {host.lstrip(".").lower() for host in hosts if host not in ("*", "")}
-
-
-def external_links(text: str) -> list[str]:
-    """Links in ``text`` to anywhere but this shop (``ALLOWED_HOSTS``)."""
-    allowed = _allowed_hosts()
-    found = []
-    for match in _LINK.finditer(text):
-        link = match.group(0)
-        host = re.sub(r"^(?:https?://)?", "", link, flags=re.IGNORECASE).split("/")[0].lower()
-        host = host.split(":")[0]
-        if host not in allowed and not any(host.endswith("." + a) for a in allowed):
-            found.append(link)
-    return found
+def leaks_instructions(answer: str, language_name_: str = "English", product=None) -> bool:
+    """Whether ``answer`` repeats six words in a row of the prompt's instructions (the
+    question prompt of ``product``'s class, where it has its own)."""
+    return bool(_shingles(answer) & _shingles(_instructions_text(language_name_, product)))
 
 
 def build_messages(question: Question, product, units: list[EvidenceUnit]) -> list[dict]:
@@ -253,14 +244,9 @@ def build_messages(question: Question, product, units: list[EvidenceUnit]) -> li
         "question": unfence(question.text),
         "language_name": language_name(question.language),
     }
-    class_slug = getattr(product.get_product_class(), "slug", "") or ""
-    template = select_template(
-        [f"oscar_gpt/prompts/qa_question-for-class-{class_slug}.txt"] * bool(class_slug)
-        + ["oscar_gpt/prompts/qa_question.txt"]
-    )
     return [
         {"role": "system", "content": render_to_string("oscar_gpt/prompts/qa_system.txt").strip()},
-        {"role": "user", "content": template.render(context).strip()},
+        {"role": "user", "content": question_template(product).render(context).strip()},
     ]
 
 
@@ -278,7 +264,8 @@ def _facts(product, units: list[EvidenceUnit]) -> list[Fact]:
             attributes.setdefault(f"attr:{a.code}", a)
     for unit in units:
         attribute = attributes.get(unit.id)
-        if attribute is not None:
+        # An attribute with instructions taken out of its value states only what is left.
+        if attribute is not None and attribute.text == unit.text:
             value = attribute.value
             value = float(value) if hasattr(value, "as_tuple") else value
             facts.append(Fact(name=attribute.name, value=value, unit=attribute.unit))
@@ -441,14 +428,17 @@ def _conclude(item: _Pending, completion) -> None:
     if verdict.unknown:
         _hand_off(question)
         return
+    # A quote is the best evidence as the shopper may see it: without instructions that came
+    # in it; none when it was nothing but instructions (then staff answer).
+    quote = shown_units([item.best.unit])
     if verdict.ok:
         question.answer = verdict.text
         question.source = Question.Source.MODEL
         question.evidence = [unit_as_dict(u) for u in verdict.cited_units]
-    elif app_settings.QA_ON_FAILED_CHECK == "quote":
-        question.answer = item.best.unit.text
+    elif app_settings.QA_ON_FAILED_CHECK == "quote" and quote:
+        question.answer = quote[0].text
         question.source = Question.Source.QUOTE
-        question.evidence = [unit_as_dict(item.best.unit)]
+        question.evidence = [unit_as_dict(quote[0])]
     else:
         _hand_off(question)
         return
@@ -467,6 +457,8 @@ class AnswerCheck:
     claims: dict = field(default_factory=dict)
     novel_words: list[str] = field(default_factory=list)
     wording: dict = field(default_factory=dict)
+    #: Ids of the cited units whose instructions were taken out (staff see where an attack is).
+    instructions_removed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -482,6 +474,7 @@ class AnswerCheck:
             "novel_words": self.novel_words,
             "wording": self.wording,
             "claims": self.claims,
+            "instructions_removed": self.instructions_removed,
         }
 
 
@@ -493,7 +486,8 @@ GENERIC_WORDS = frozenset(
         "up about approximately around roughly over under only both each per also well "
         "good great nice suitable fine sure unfortunately however but and or answer question "
         "according specification specifications description review reviews customer customers "
-        "say says said state states stated list listed mention mentions mentioned"
+        "say says said state states stated list listed mention mentions mentioned "
+        "fact facts available cannot"
     )
 )
 
@@ -530,13 +524,24 @@ def check_answer(
     if parsed.unknown:
         return AnswerCheck("", [], unknown=True)
     cited_units = [units[n - 1] for n in parsed.cited if 1 <= n <= len(units)]
-    check = AnswerCheck(parsed.text, cited_units or units[:1], cited=bool(cited_units))
+    # The answer may draw on, and shows, its evidence as data only: a review's or an
+    # attribute's instructions to the model are no support for anything it says.
+    drawn_on = cited_units or units[:1]
+    shown = shown_units(drawn_on)
+    check = AnswerCheck(parsed.text, shown, cited=bool(cited_units))
+    check.instructions_removed = [u.id for u in drawn_on if u not in shown]
     if len(parsed.text) < 2 or not any(char.isalnum() for char in parsed.text):
         check.problems.append("empty")
         return check
+    if not shown:
+        check.problems.append("evidence_instructions")
+    if not cited_units:
+        # The prompt requires citations: an answer that names no evidence can't be checked
+        # against what it drew on, so it isn't shown.
+        check.problems.append("uncited")
     if '"""' in parsed.text or "[E" in parsed.text:
         check.problems.append("prompt_markup")
-    if leaks_instructions(parsed.text, language_name(language)):
+    if leaks_instructions(parsed.text, language_name(language), product):
         check.problems.append("instructions")
     if external_links(parsed.text):
         check.problems.append("external_link")

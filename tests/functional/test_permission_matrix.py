@@ -20,8 +20,10 @@ replaced, and building a backend fails the test.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,14 +34,18 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from oscar_gpt.finetune.export import FILES as FINETUNE_FILES
 from oscar_gpt.models import (
     Draft,
+    FineTunedModel,
+    FineTuneJob,
     GenerationJob,
     GenerationJobItem,
     LedgerEntry,
     PromptTemplate,
     Question,
     Revision,
+    TrainingExport,
 )
 from oscar_gpt.qa import service as qa_service
 from tests.functional.descriptions_helpers import headphones, headphones_class
@@ -54,7 +60,7 @@ UNSAFE_METHODS = ("post", "put", "patch", "delete")
 
 # --- the roles ---------------------------------------------------------------------------
 
-#: Column order of the tables. ``staff`` holds no permission; the six after it are staff
+#: Column order of the tables. ``staff`` holds no permission; the seven after it are staff
 #: holding exactly one; ``partner`` is Oscar's partner user (not staff, dashboard access,
 #: linked to the partner that stocks the sample product); ``partner+`` is the same with
 #: every permission of the app; ``super`` is a superuser.
@@ -68,6 +74,7 @@ ROLES = (
     "prompts",
     "answer",
     "ledger",
+    "finetune",
     "partner",
     "partner+",
     "super",
@@ -79,6 +86,7 @@ ONE_PERMISSION = {
     "prompts": "oscar_gpt.change_prompttemplate",
     "answer": "oscar_gpt.answer_questions",
     "ledger": "oscar_gpt.view_ledgerentry",
+    "finetune": "oscar_gpt.manage_finetuning",
 }
 ROLE_PERMISSIONS = {
     "customer": [],
@@ -148,49 +156,63 @@ DOORS = app_doors()
 
 #: GET on every door. An ``ok`` of 405: the door takes POST only, and the row says who is
 #: let as far as the method check.
-#:                                           an cu st ge ap vi pr qa le pa p+ su
+#:                                           an cu st ge ap vi pr qa le ft pa p+ su
 # fmt: off
 GET_ROWS: dict[str, tuple[str, int]] = {
     # Dashboard (permissions_map in oscar_gpt/dashboard/apps.py)
-    "oscar_gpt_dashboard:generate":        ("L  D  D  A  D  D  D  D  D  D  A  A", 200),
-    "oscar_gpt_dashboard:job-detail":      ("L  D  D  A  D  A  D  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:job-progress":    ("L  D  D  A  D  A  D  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:job-action":      ("L  D  D  A  A  D  D  D  D  D  D  A", 405),
-    "oscar_gpt_dashboard:draft-list":      ("L  D  D  D  A  A  D  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:draft-review":    ("L  D  D  D  A  A  D  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:revision-list":   ("L  D  D  D  A  A  D  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:prompt-list":     ("L  D  D  D  D  D  A  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:prompt-edit":     ("L  D  D  D  D  D  A  D  D  D  D  A", 200),
-    "oscar_gpt_dashboard:spend":           ("L  D  D  D  D  D  D  D  A  D  D  A", 200),
-    "oscar_gpt_dashboard:spend-csv":       ("L  D  D  D  D  D  D  D  A  D  D  A", 200),
-    "oscar_gpt_dashboard:question-list":   ("L  D  D  D  D  D  D  A  D  D  D  A", 200),
-    "oscar_gpt_dashboard:question-detail": ("L  D  D  D  D  D  D  A  D  D  D  A", 200),
+    "oscar_gpt_dashboard:generate":        ("L  D  D  A  D  D  D  D  D  D  D  A  A", 200),
+    "oscar_gpt_dashboard:job-detail":      ("L  D  D  A  D  A  D  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:job-progress":    ("L  D  D  A  D  A  D  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:job-action":      ("L  D  D  A  A  D  D  D  D  D  D  D  A", 405),
+    "oscar_gpt_dashboard:draft-list":      ("L  D  D  D  A  A  D  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:draft-review":    ("L  D  D  D  A  A  D  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:revision-list":   ("L  D  D  D  A  A  D  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:prompt-list":     ("L  D  D  D  D  D  A  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:prompt-edit":     ("L  D  D  D  D  D  A  D  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:spend":           ("L  D  D  D  D  D  D  D  A  D  D  D  A", 200),
+    "oscar_gpt_dashboard:spend-csv":       ("L  D  D  D  D  D  D  D  A  D  D  D  A", 200),
+    "oscar_gpt_dashboard:question-list":   ("L  D  D  D  D  D  D  A  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:question-detail": ("L  D  D  D  D  D  D  A  D  D  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune":        ("L  D  D  D  D  D  D  D  D  A  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune-export": ("L  D  D  D  D  D  D  D  D  A  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune-export-file":
+                                           ("L  D  D  D  D  D  D  D  D  A  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune-job":    ("L  D  D  D  D  D  D  D  D  A  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune-job-progress":
+                                           ("L  D  D  D  D  D  D  D  D  A  D  D  A", 200),
+    "oscar_gpt_dashboard:finetune-model":  ("L  D  D  D  D  D  D  D  D  A  D  D  A", 405),
     # Descriptions API (required_perms in oscar_gpt/api/views.py: staff or partner users
     # holding the action's permissions). A GET on a POST-only action has no action, hence
     # no permission beyond being staff or a partner user: they meet the 405.
-    "oscar_gpt:api-root":                  ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
-    "oscar_gpt:job-list":                  ("D  D  D  A  D  D  D  D  D  D  A  A", 200),
-    "oscar_gpt:job-detail":                ("D  D  D  A  D  D  D  D  D  D  A  A", 200),
-    "oscar_gpt:job-cancel":                ("D  D  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:job-retry":                 ("D  D  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:draft-list":                ("D  D  D  D  D  A  D  D  D  D  A  A", 200),
-    "oscar_gpt:draft-detail":              ("D  D  D  D  D  A  D  D  D  D  A  A", 200),
-    "oscar_gpt:draft-approve":             ("D  D  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:draft-reject":              ("D  D  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:revision-list":             ("D  D  D  D  D  A  D  D  D  D  A  A", 200),
-    "oscar_gpt:revision-detail":           ("D  D  D  D  D  A  D  D  D  D  A  A", 200),
-    "oscar_gpt:revision-restore":          ("D  D  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:api-root":                  ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:job-list":                  ("D  D  D  A  D  D  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:job-detail":                ("D  D  D  A  D  D  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:job-cancel":                ("D  D  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:job-retry":                 ("D  D  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:draft-list":                ("D  D  D  D  D  A  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:draft-detail":              ("D  D  D  D  D  A  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:draft-approve":             ("D  D  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:draft-reject":              ("D  D  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:revision-list":             ("D  D  D  D  D  A  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:revision-detail":           ("D  D  D  D  D  A  D  D  D  D  D  A  A", 200),
+    "oscar_gpt:revision-restore":          ("D  D  A  A  A  A  A  A  A  A  A  A  A", 405),
     # The API's schema is public, as documented in the README ("REST in the schema").
-    "oscar_gpt:schema":                    ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:schema":                    ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
     # Shopper doors: the product itself, open to everyone.
-    "oscar_gpt:api-qa-ask":                ("A  A  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:api-qa-question":           ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
-    "oscar_gpt:api-qa-report":             ("A  A  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:api-qa-faq":                ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
-    "oscar_gpt:health":                    ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
-    "oscar_gpt:qa-ask":                    ("A  A  A  A  A  A  A  A  A  A  A  A", 405),
-    "oscar_gpt:qa-question":               ("A  A  A  A  A  A  A  A  A  A  A  A", 200),
-    "oscar_gpt:qa-report":                 ("A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:api-qa-ask":                ("A  A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:api-qa-question":           ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:api-qa-report":             ("A  A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:api-qa-faq":                ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:health":                    ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:qa-ask":                    ("A  A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:qa-question":               ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:qa-report":                 ("A  A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:finder":                    ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:api-finder":                ("A  A  A  A  A  A  A  A  A  A  A  A  A", 405),
+    "oscar_gpt:api-recs-product":          ("A  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    # A signed-in shopper's own list; another shopper's (the customer's, here) for staff.
+    "oscar_gpt:api-recs-me":               ("D  A  A  A  A  A  A  A  A  A  A  A  A", 200),
+    "oscar_gpt:api-recs-user":             ("D  A  A  A  A  A  A  A  A  A  D  D  A", 200),
 }
 # fmt: on
 
@@ -239,18 +261,19 @@ def question_kwargs(attribute: str):
 D = "oscar_gpt_dashboard"
 #: Roles that may write through the descriptions API: approve (or generate) plus staff or
 #: partner users; the dashboard's are staff only.
-#                                   an cu st ge ap vi pr qa le pa p+ su
+#                                   an cu st ge ap vi pr qa le ft pa p+ su
 # fmt: off
-GENERATE_DASH =                    "L  D  D  A  D  D  D  D  D  D  A  A"
-JOB_DASH =                         "L  D  D  A  D  D  D  D  D  D  D  A"
-JOB_PAGE_DASH =                    "L  D  D  A  A  D  D  D  D  D  D  A"
-APPROVE_DASH =                     "L  D  D  D  A  D  D  D  D  D  D  A"
-REVIEW_DASH =                      "L  D  D  D  A  A  D  D  D  D  D  A"
-PROMPTS_DASH =                     "L  D  D  D  D  D  A  D  D  D  D  A"
-ANSWER_DASH =                      "L  D  D  D  D  D  D  A  D  D  D  A"
-GENERATE_API =                     "D  D  D  A  D  D  D  D  D  D  A  A"
-APPROVE_API =                      "D  D  D  D  A  D  D  D  D  D  A  A"
-EVERYONE =                         "A  A  A  A  A  A  A  A  A  A  A  A"
+GENERATE_DASH =                    "L  D  D  A  D  D  D  D  D  D  D  A  A"
+JOB_DASH =                         "L  D  D  A  D  D  D  D  D  D  D  D  A"
+JOB_PAGE_DASH =                    "L  D  D  A  A  D  D  D  D  D  D  D  A"
+APPROVE_DASH =                     "L  D  D  D  A  D  D  D  D  D  D  D  A"
+REVIEW_DASH =                      "L  D  D  D  A  A  D  D  D  D  D  D  A"
+PROMPTS_DASH =                     "L  D  D  D  D  D  A  D  D  D  D  D  A"
+ANSWER_DASH =                      "L  D  D  D  D  D  D  A  D  D  D  D  A"
+FINETUNE_DASH =                    "L  D  D  D  D  D  D  D  D  A  D  D  A"
+GENERATE_API =                     "D  D  D  A  D  D  D  D  D  D  D  A  A"
+APPROVE_API =                      "D  D  D  D  A  D  D  D  D  D  D  A  A"
+EVERYONE =                         "A  A  A  A  A  A  A  A  A  A  A  A  A"
 # fmt: on
 
 ACTIONS: list[Action] = [
@@ -375,6 +398,44 @@ ACTIONS: list[Action] = [
         changes=False,
         data=lambda s: {"action": "unknown"},
     ),
+    # -- dashboard: fine-tuning
+    Action(
+        f"{D}:finetune",
+        "post",
+        "export",
+        FINETUNE_DASH,
+        (302,),
+        data=lambda s: {
+            "action": "export",
+            "kinds": ["description", "answer"],
+            "validation_share": "0.2",
+        },
+    ),
+    Action(
+        f"{D}:finetune",
+        "post",
+        "unknown",
+        FINETUNE_DASH,
+        (302,),
+        changes=False,
+        data=lambda s: {"action": "unknown"},
+    ),
+    Action(
+        f"{D}:finetune-job",
+        "post",
+        "cancel",
+        FINETUNE_DASH,
+        (302,),
+        data=lambda s: {"action": "cancel"},
+    ),
+    Action(
+        f"{D}:finetune-model",
+        "post",
+        "",
+        FINETUNE_DASH,
+        (302,),
+        data=lambda s: {f"model{s.ft_model.pk}-features": ["qa"]},
+    ),
     # -- descriptions API
     Action(
         "oscar_gpt:job-list",
@@ -416,6 +477,16 @@ ACTIONS: list[Action] = [
         (200,),
         data=lambda s: {"reason": "Wrong."},
     ),
+    # The finder reads and searches; it changes nothing.
+    Action(
+        "oscar_gpt:api-finder",
+        "post",
+        "",
+        EVERYONE,
+        (200,),
+        changes=False,
+        data=lambda s: {"text": "wireless headphones"},
+    ),
     Action(
         "oscar_gpt:qa-ask",
         "post",
@@ -453,6 +524,9 @@ class Shop:
     waiting: Question
     answered: Question
     published: Question
+    export: TrainingExport
+    ft_job: FineTuneJob
+    ft_model: FineTunedModel
     clients: dict[str, Client] = field(default_factory=dict)
 
 
@@ -535,6 +609,22 @@ def build_shop(django_user_model, *, client_class=Client, **client_kwargs) -> Sh
         answered_at=timezone.now(),
     )
     LedgerEntry.objects.create(feature="descriptions", backend="local", model="m", status="ok")
+    # A finished training data export with its summary file, a queued local fine-tune of
+    # it, and the model an earlier fine-tune made.
+    folder = Path(tempfile.mkdtemp(prefix="oscar-gpt-matrix-"))
+    (folder / FINETUNE_FILES["summary"]).write_text("{}")
+    export = TrainingExport.objects.create(
+        status=TrainingExport.Status.DONE, directory=str(folder), summary={}
+    )
+    ft_job = FineTuneJob.objects.create(
+        provider=FineTuneJob.Provider.LOCAL, export=export, backend="local"
+    )
+    ft_model = FineTunedModel.objects.create(
+        alias="ft-matrix",
+        provider=FineTuneJob.Provider.LOCAL,
+        base_backend="local",
+        model=str(folder),
+    )
     shop = Shop(
         product_class=product_class,
         ours=ours,
@@ -548,6 +638,9 @@ def build_shop(django_user_model, *, client_class=Client, **client_kwargs) -> Sh
         waiting=waiting,
         answered=answered,
         published=published,
+        export=export,
+        ft_job=ft_job,
+        ft_model=ft_model,
     )
     for role in ROLES:
         client = client_class(**client_kwargs)
@@ -566,6 +659,13 @@ KWARGS: dict[str, Callable[[Shop], dict]] = {
     f"{D}:revision-list": lambda s: {"pk": s.product.pk},
     f"{D}:prompt-edit": lambda s: {"class_id": s.product_class.pk, "field": "description"},
     f"{D}:question-detail": lambda s: {"pk": s.waiting.pk},
+    f"{D}:finetune-export": lambda s: {"pk": s.export.pk},
+    f"{D}:finetune-export-file": lambda s: {"pk": s.export.pk, "key": "summary"},
+    f"{D}:finetune-job": lambda s: {"pk": s.ft_job.pk},
+    f"{D}:finetune-job-progress": lambda s: {"pk": s.ft_job.pk},
+    f"{D}:finetune-model": lambda s: {"pk": s.ft_model.pk},
+    "oscar_gpt:api-recs-product": lambda s: {"product_id": s.product.pk},
+    "oscar_gpt:api-recs-user": lambda s: {"user_id": s.users["customer"].pk},
     "oscar_gpt:job-detail": lambda s: {"pk": s.job.pk},
     "oscar_gpt:job-cancel": lambda s: {"pk": s.job.pk},
     "oscar_gpt:job-retry": lambda s: {"pk": s.job.pk},
@@ -608,6 +708,9 @@ def state() -> dict[str, list]:
                 "pk", "status", "answer", "published", "reports", "suggestion"
             )
         ),
+        "exports": list(TrainingExport.objects.order_by("pk").values_list("pk", "status")),
+        "finetune_jobs": list(FineTuneJob.objects.order_by("pk").values_list("pk", "status")),
+        "finetuned": list(FineTunedModel.objects.order_by("pk").values_list("pk", "features")),
     }
 
 
@@ -664,9 +767,10 @@ def keep_models_quiet(settings, monkeypatch) -> None:
     settings.OSCAR_GPT = {
         **settings.OSCAR_GPT,
         "QA_REFRESH_IN_BACKGROUND": False,
+        "FINDER_USE_MODEL": False,
         "RATE_LIMITS": {
             f"{family}_{kind}": None
-            for family in ("qa", "qa_report", "finder")
+            for family in ("qa", "qa_report", "finder", "recs")
             for kind in ("ip", "session", "user")
         },
     }

@@ -1,0 +1,385 @@
+"""Product embeddings: one vector per product, for the finder's semantic search and for
+similar-product recommendations.
+
+A product's vector embeds :func:`product_text` (title, class, categories, attribute facts,
+the start of the description). :func:`refresh_vectors` embeds only products whose text or
+embedding model changed since their vector was stored; :func:`vector_matrix` keeps every
+stored vector in memory as one matrix, rebuilt when the table changes; :func:`nearest`
+finds the products closest to a vector in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Count, Max
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from ..descriptions.facts import attribute_facts
+from ..models import ProductVector
+
+Product = get_model("catalogue", "Product")
+
+#: Characters of the description that go into a product's text: the start says what it is.
+DESCRIPTION_CHARS = 400
+
+#: Rows from which :func:`nearest` first ranks on a projection of the vectors (a few
+#: principal components), then scores its best candidates exactly: a full scan of 100,000
+#: x 384 float32 values reads 150 MB per query, too slow for a shopper on two cores.
+PROJECTION_FROM_ROWS = 20_000
+#: Dimensions of the projection.
+PROJECTION_DIMENSIONS = 96
+#: Candidates per result (at least :data:`PROJECTION_MIN_CANDIDATES`) scored exactly.
+PROJECTION_CANDIDATES_PER_RESULT = 16
+PROJECTION_MIN_CANDIDATES = 512
+
+
+def product_text(product) -> str:
+    """What a product is, in words, as it is embedded: stable for an unchanged product."""
+    from django.utils.html import strip_tags
+
+    parent = product.parent if product.is_child else None
+    lines = [product.get_title()]
+    product_class = product.get_product_class()
+    if product_class is not None:
+        lines.append(product_class.name)
+    categories = [
+        " > ".join(c.name for c in category.get_ancestors_and_self())
+        for category in product.get_categories().all()
+    ]
+    lines += sorted(categories)
+    facts = attribute_facts(product)
+    if parent is not None:  # a variant shares its parent's facts unless it overrides them
+        codes = {fact.code for fact in facts}
+        facts += [fact for fact in attribute_facts(parent) if fact.code not in codes]
+    lines += sorted(fact.text for fact in facts)
+    description = strip_tags(product.description or (parent.description if parent else ""))
+    description = " ".join(description.split())
+    if description:
+        if len(description) > DESCRIPTION_CHARS:
+            description = description[:DESCRIPTION_CHARS].rsplit(" ", 1)[0]
+        lines.append(description)
+    return "\n".join(str(line) for line in lines if line)
+
+
+def fingerprint(text: str, model_name: str) -> str:
+    return hashlib.sha256(model_name.encode() + b"\0" + text.encode()).hexdigest()
+
+
+def model_name(embedder) -> str:
+    return str(getattr(embedder, "name", "") or type(embedder).__name__)
+
+
+def _embedder():
+    from ..llm.embeddings import get_embedder
+
+    return get_embedder()
+
+
+def embed_query(text: str, *, embedder=None) -> np.ndarray:
+    """A shopper's words as a unit vector comparable with the products' (same model)."""
+    embedder = embedder or _embedder()
+    return _normalised(np.asarray(embedder.embed([text]), dtype=np.float32))[0]
+
+
+def refresh_vectors(
+    product_ids: Iterable[int] | None = None, batch_size: int = 256, *, embedder=None
+) -> int:
+    """Bring the stored vectors of ``product_ids`` (default: every browsable product) up to
+    date; returns how many products were embedded. Unchanged products cost no embedding."""
+    embedder = embedder or _embedder()
+    name = model_name(embedder)
+    if product_ids is None:
+        queryset = Product.objects.browsable()
+    else:
+        queryset = Product.objects.filter(pk__in=list(product_ids))
+    queryset = queryset.select_related("product_class", "parent__product_class").order_by("pk")
+    pks = list(queryset.values_list("pk", flat=True))
+    embedded = 0
+    for start in range(0, len(pks), batch_size):
+        chunk = pks[start : start + batch_size]
+        products = queryset.filter(pk__in=chunk).prefetch_related("categories")
+        stored = dict(
+            ProductVector.objects.filter(product_id__in=chunk).values_list(
+                "product_id", "fingerprint"
+            )
+        )
+        stale = []
+        for product in products:
+            text = product_text(product)
+            current = fingerprint(text, name)
+            if stored.get(product.pk) != current:
+                stale.append((product.pk, text, current))
+        if not stale:
+            continue
+        vectors = np.asarray(embedder.embed([text for _, text, _ in stale]), dtype=np.float32)
+        vectors = _normalised(vectors)
+        now = timezone.now()
+        rows = [
+            ProductVector(
+                product_id=pk,
+                vector=np.ascontiguousarray(vector).tobytes(),
+                dimension=int(vector.shape[0]),
+                embedding_model=name,
+                fingerprint=current,
+                updated_at=now,
+            )
+            for (pk, _, current), vector in zip(stale, vectors, strict=True)
+        ]
+        # One statement per batch, and safe against a concurrent refresh of the same products.
+        ProductVector.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["product"],
+            update_fields=["vector", "dimension", "embedding_model", "fingerprint", "updated_at"],
+        )
+        embedded += len(rows)
+    return embedded
+
+
+def _normalised(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return (matrix / norms).astype(np.float32, copy=False)
+
+
+@dataclass
+class _Index:
+    key: tuple
+    ids: np.ndarray
+    matrix: np.ndarray
+    #: The embedding model of every row.
+    model: str = ""
+    #: Built on first use: ``(components d x p, projected n x p)`` or ``None`` (exact scan).
+    projection: tuple[np.ndarray, np.ndarray] | None = None
+    projection_built: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_index: _Index | None = None
+_index_lock = threading.Lock()
+
+
+def _table_key() -> tuple:
+    """Changes whenever a vector is added, changed or deleted: one small query per search."""
+    state = ProductVector.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    return (state["count"], state["latest"])
+
+
+def _load(key: tuple) -> _Index:
+    """The vectors of the embedding model most recently used (a model change leaves older
+    vectors behind until they are refreshed; they are never mixed in one matrix)."""
+    model = (
+        ProductVector.objects.order_by("-updated_at", "-id")
+        .values_list("embedding_model", flat=True)
+        .first()
+    )
+    rows = (
+        ProductVector.objects.filter(embedding_model=model or "")
+        .order_by("product_id")
+        .values_list("product_id", "dimension", "vector")
+    )
+    ids, vectors, dimension = [], [], None
+    for product_id, row_dimension, vector in rows.iterator(chunk_size=2000):
+        if dimension is None:
+            dimension = row_dimension
+        if row_dimension != dimension or not row_dimension:
+            continue
+        ids.append(product_id)
+        vectors.append(bytes(vector))
+    if not ids:
+        return _Index(key, np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32))
+    matrix = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(ids), dimension)
+    return _Index(key, np.asarray(ids, dtype=np.int64), _normalised(matrix.copy()), model or "")
+
+
+#: A vector written this long before the newest one seen is still looked for when patching:
+#: a write's timestamp is taken before its transaction commits.
+PATCH_OVERLAP = dt.timedelta(seconds=60)
+
+
+def _patched(old: _Index, key: tuple) -> _Index | None:
+    """``old`` with the vectors written since it was loaded, or None when only a full load
+    will do (deletions, another model, many changes). A product edited in a shop of 100,000
+    reads one row, not 150 MB."""
+    count, latest = key
+    old_count, old_latest = old.key
+    if latest is None or old_latest is None or len(old.ids) != old_count or not len(old.ids):
+        return None
+    rows = list(
+        ProductVector.objects.filter(updated_at__gt=old_latest - PATCH_OVERLAP)
+        .order_by("product_id")
+        .values_list("product_id", "dimension", "embedding_model", "vector")[:1001]
+    )
+    if len(rows) > 1000:
+        return None
+    dimension = old.matrix.shape[1]
+    if any(model != old.model or size != dimension for _, size, model, _ in rows):
+        return None
+    changed = np.asarray([pk for pk, _, _, _ in rows], dtype=np.int64)
+    vectors = _normalised(
+        np.frombuffer(b"".join(bytes(v) for _, _, _, v in rows), dtype=np.float32).reshape(
+            len(rows), dimension
+        )
+    )
+    positions = np.searchsorted(old.ids, changed)
+    known = (positions < len(old.ids)) & (
+        old.ids[np.minimum(positions, len(old.ids) - 1)] == changed
+    )
+    if old_count + int((~known).sum()) != count:
+        return None  # a vector was deleted too
+    new = ~known
+    matrix = old.matrix.copy()  # readers may hold the old one
+    matrix[positions[known]] = vectors[known]
+    projection = None
+    if old.projection_built and old.projection is not None:
+        # The principal directions barely move for a few rows: project only those.
+        components, projected = old.projection
+        projected = projected.copy()
+        projected[positions[known]] = vectors[known] @ components
+        projection = (components, projected)
+    ids = old.ids
+    if new.any():
+        ids = np.concatenate([ids, changed[new]])
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        matrix = np.ascontiguousarray(np.concatenate([matrix, vectors[new]])[order])
+        if projection is not None:
+            components, projected = projection
+            projected = np.concatenate([projected, vectors[new] @ components])[order]
+            projection = (components, np.ascontiguousarray(projected))
+    patched = _Index(key, ids, matrix, old.model)
+    if old.projection_built:
+        patched.projection, patched.projection_built = projection, True
+    return patched
+
+
+def _current_index() -> _Index:
+    global _index
+    key = _table_key()
+    with _index_lock:
+        if _index is None or _index.key != key:
+            _index = (_patched(_index, key) if _index is not None else None) or _load(key)
+        return _index
+
+
+def vector_matrix() -> tuple[np.ndarray, np.ndarray]:
+    """Every stored vector of the current embedding model: ``(product ids ascending, int64;
+    unit rows, float32)``. Cached in the process; reloaded when the table changes."""
+    index = _current_index()
+    return index.ids, index.matrix
+
+
+def clear_cache() -> None:
+    global _index
+    with _index_lock:
+        _index = None
+
+
+def nearest(
+    vector: Sequence[float] | np.ndarray,
+    k: int,
+    exclude: Iterable[int] = (),
+    *,
+    among: Iterable[int] | None = None,
+) -> list[tuple[int, float]]:
+    """The ``k`` products whose vectors are closest to ``vector`` (cosine, best first), as
+    ``[(product_id, score)]``; products in ``exclude`` are left out and, when ``among`` is
+    given, only those products are considered."""
+    index = _current_index()
+    return search(index.ids, index.matrix, vector, k, exclude, among=among, index=index)
+
+
+def _projection(index: _Index) -> tuple[np.ndarray, np.ndarray] | None:
+    if index.projection_built:
+        return index.projection
+    with index.lock:
+        if not index.projection_built:
+            n, d = index.matrix.shape
+            if n >= PROJECTION_FROM_ROWS and d > PROJECTION_DIMENSIONS:
+                rng = np.random.default_rng(0)
+                sample = index.matrix[rng.choice(n, size=min(n, 20_000), replace=False)]
+                # Principal directions of the vectors (uncentred: scores are dot products),
+                # from the d x d second-moment matrix: far cheaper than an SVD of the rows.
+                _, directions = np.linalg.eigh(sample.T @ sample)
+                components = np.ascontiguousarray(directions[:, ::-1][:, :PROJECTION_DIMENSIONS])
+                index.projection = (components, np.ascontiguousarray(index.matrix @ components))
+            index.projection_built = True
+    return index.projection
+
+
+def search(
+    ids: np.ndarray,
+    matrix: np.ndarray,
+    vector: Sequence[float] | np.ndarray,
+    k: int,
+    exclude: Iterable[int] = (),
+    *,
+    among: Iterable[int] | None = None,
+    index: _Index | None = None,
+) -> list[tuple[int, float]]:
+    """:func:`nearest` over any ``(ids ascending, unit rows)``; with ``index``, large matrices
+    are ranked on their projection first and the best candidates scored exactly."""
+    if k <= 0 or not len(ids):
+        return []
+    query = np.asarray(vector, dtype=np.float32).ravel()
+    if query.shape[0] != matrix.shape[1]:
+        raise ValueError(f"vector has {query.shape[0]} dimensions, the matrix {matrix.shape[1]}")
+    norm = float(np.linalg.norm(query))
+    if not norm:
+        return []
+    query = query / norm
+    allowed = None
+    if among is not None:
+        allowed = _positions(ids, among)
+        if not len(allowed):
+            return []
+    excluded = _positions(ids, exclude)
+    projection = _projection(index) if index is not None and allowed is None else None
+    if projection is not None:
+        components, projected = projection
+        coarse = projected @ (query @ components)
+        coarse[excluded] = -np.inf
+        wanted = min(len(ids), max(k * PROJECTION_CANDIDATES_PER_RESULT, PROJECTION_MIN_CANDIDATES))
+        rows = _top(coarse, wanted)
+        rows = rows[np.isfinite(coarse[rows])]
+        scores = matrix[rows] @ query
+    elif allowed is not None:
+        rows = np.setdiff1d(allowed, excluded, assume_unique=True)
+        scores = matrix[rows] @ query
+    else:
+        scores = matrix @ query
+        scores[excluded] = -np.inf
+        rows = None
+    best = _top(scores, k)
+    best = best[np.isfinite(scores[best])]
+    picked = best if rows is None else rows[best]
+    return [(int(ids[row]), float(scores[i])) for i, row in zip(best, picked, strict=True)]
+
+
+def _positions(ids: np.ndarray, wanted: Iterable[int]) -> np.ndarray:
+    """Rows of ``wanted`` product ids in ``ids`` (ascending); unknown ids are skipped."""
+    wanted = np.unique(np.fromiter((int(i) for i in wanted), dtype=np.int64))
+    if not len(wanted):
+        return np.zeros(0, dtype=np.int64)
+    rows = np.searchsorted(ids, wanted)
+    rows = rows[rows < len(ids)]
+    return rows[np.isin(ids[rows], wanted)]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, highest first."""
+    k = min(k, len(scores))
+    if not k:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(scores):
+        top = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
+    else:
+        top = np.arange(len(scores))
+    return top[np.argsort(-scores[top], kind="stable")]
