@@ -132,29 +132,9 @@ def setup_django() -> None:
     import django
 
     django.setup()
-    from django.apps import apps
     from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-    from django.db.migrations.operations import CreateModel
 
-    # An earlier run may have made tables (below) that migrations written since create:
-    # those migrations are marked as applied.
-    existing = set(connection.introspection.table_names())
-    executor = MigrationExecutor(connection)
-    for migration, _backwards in executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        created = [op.name for op in migration.operations if isinstance(op, CreateModel)]
-        if created and all(
-            apps.get_model(migration.app_label, name)._meta.db_table in existing for name in created
-        ):
-            call_command("migrate", migration.app_label, migration.name, fake=True, verbosity=0)
     call_command("migrate", verbosity=0)
-    # Tables of models whose migrations are not written yet.
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_app_config("oscar_gpt").get_models():
-            if model._meta.db_table not in existing:
-                editor.create_model(model)
 
 
 def copy_rows(model, fields: list[str], rows) -> int:
@@ -540,8 +520,6 @@ def scale(args) -> dict:
     ensure_database()
     setup_django()
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from oscar_gpt.recommendations import embeddings, service
 
@@ -585,55 +563,8 @@ def scale(args) -> dict:
         )
     results["updates"] = updates
 
-    if not args.page_rounds:
-        return results
-    # Product page with the tag and without it.
-    from oscar.core.loading import get_model
-
-    Product = get_model("catalogue", "Product")
-    client = Client()
-    popular = Product.objects.filter(pk__in=shop.product_ids[:50].tolist()).order_by("pk")
-    urls = [p.get_absolute_url() for p in popular[:10]]
-    from oscar_gpt.templatetags import oscar_gpt_recommendations as tag
-
-    real = tag.service.recommendations_for
-
-    class Without:
-        recommendations_for = staticmethod(lambda **kwargs: [])
-
-    def page_times(use_tag: bool, rounds: int) -> list[float]:
-        tag.service = service if use_tag else Without
-        times = []
-        for _ in range(rounds):
-            for url in urls:
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append(time.perf_counter() - started)
-                assert response.status_code == 200
-        return times
-
-    page_times(True, 1), page_times(False, 1)  # warm both (thumbnails, caches)
-    with_tag, without = [], []
-    for _ in range(args.page_rounds):
-        with_tag += page_times(True, 1)
-        without += page_times(False, 1)
-    tag.service = service
-    first = popular[0]
-    with CaptureQueriesContext(connection) as queries:
-        real(product=first, limit=4)
-    ratio = statistics.median(with_tag) / statistics.median(without)
-    print(
-        f"Product page: with the tag {statistics.median(with_tag) * 1e3:.1f} ms median "
-        f"(p95 {percentile(with_tag, 95) * 1e3:.1f}), without "
-        f"{statistics.median(without) * 1e3:.1f} ms (p95 {percentile(without, 95) * 1e3:.1f}):"
-        f" {ratio:.3f}x; the tag's own queries: {len(queries)}"
-    )
-    results["page"] = {
-        "with_ms": statistics.median(with_tag) * 1e3,
-        "without_ms": statistics.median(without) * 1e3,
-        "ratio": ratio,
-        "tag_queries": len(queries),
-    }
+    if args.page_rounds:
+        results["page"] = page_ratio(shop, args.page_rounds)
 
     # Nearest neighbours over the stored vectors.
     ids, matrix = embeddings.vector_matrix()
@@ -659,6 +590,61 @@ def scale(args) -> dict:
         results["embedding"] = embedding_throughput(shop, args.embed)
     results["load_after"] = load()
     return results
+
+
+def page_ratio(shop, rounds: int) -> dict:
+    """The product page's time with the recommendations tag against without it."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from oscar.core.loading import get_model
+
+    from oscar_gpt.recommendations import service
+
+    Product = get_model("catalogue", "Product")
+    client = Client()
+    popular = Product.objects.filter(pk__in=shop.product_ids[:50].tolist()).order_by("pk")
+    urls = [p.get_absolute_url() for p in popular[:10]]
+    from oscar_gpt.templatetags import oscar_gpt_recommendations as tag
+
+    real = tag.service.recommendations_for
+
+    class Without:
+        recommendations_for = staticmethod(lambda **kwargs: [])
+
+    def page_times(use_tag: bool, rounds: int) -> list[float]:
+        tag.service = service if use_tag else Without
+        times = []
+        for _ in range(rounds):
+            for url in urls:
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 200
+        return times
+
+    page_times(True, 1), page_times(False, 1)  # warm both (thumbnails, caches)
+    with_tag, without = [], []
+    for _ in range(rounds):
+        with_tag += page_times(True, 1)
+        without += page_times(False, 1)
+    tag.service = service
+    first = popular[0]
+    with CaptureQueriesContext(connection) as queries:
+        real(product=first, limit=4)
+    ratio = statistics.median(with_tag) / statistics.median(without)
+    print(
+        f"Product page: with the tag {statistics.median(with_tag) * 1e3:.1f} ms median "
+        f"(p95 {percentile(with_tag, 95) * 1e3:.1f}), without "
+        f"{statistics.median(without) * 1e3:.1f} ms (p95 {percentile(without, 95) * 1e3:.1f}):"
+        f" {ratio:.3f}x; the tag's own queries: {len(queries)}"
+    )
+    return {
+        "with_ms": statistics.median(with_tag) * 1e3,
+        "without_ms": statistics.median(without) * 1e3,
+        "ratio": ratio,
+        "tag_queries": len(queries),
+    }
 
 
 def embedding_throughput(shop, count: int) -> dict:

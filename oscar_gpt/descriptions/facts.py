@@ -120,7 +120,9 @@ def _value(attribute_value) -> Any:
 
 def attribute_facts(product) -> list[AttributeFact]:
     facts = []
-    values = product.get_attribute_values().select_related("attribute", "value_option")
+    values = product.get_attribute_values()
+    if not hasattr(product, "_prefetched_attribute_values"):  # else: a list, no query
+        values = values.select_related("attribute", "value_option")
     for attribute_value in values:
         value = _value(attribute_value)
         if value in (None, "", []):

@@ -12,6 +12,10 @@ the model never saw it). Metrics per backend:
 * ``empty_share``: drafts that came back empty (an echoed prompt counts as empty);
 * ``words``: the mean length in words, and ``target_words`` the mean length asked;
 * ``keyword_share``: the share of asked keywords the drafts use.
+
+The texts people wrote or approved for the same products (the examples' answers) are
+measured the same way, as ``reference``: what the shop's own copy looks like by these
+measures (a shop whose copy is shorter than the nearest length preset, say).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class Prompt:
     facts: Any
     messages: list[dict]
     keywords: list[str]
+    #: The text a person wrote or approved for this prompt (the example's answer).
+    reference: str = ""
 
 
 @dataclass
@@ -102,49 +108,61 @@ def prompts_for(records: list[dict], limit: int | None = None) -> list[Prompt]:
         facts.description = ""  # as in the export: the prompt never shows it
         field_name = record.get("field") or DescriptionField.DESCRIPTION.value
         messages = build_messages(facts, field_name, params, product.get_product_class())
-        prompts.append(Prompt(product.pk, field_name, params, facts, messages, params.keywords))
+        reference = (record.get("messages") or [{}])[-1].get("content", "")
+        prompts.append(
+            Prompt(product.pk, field_name, params, facts, messages, params.keywords, reference)
+        )
     return prompts
+
+
+def measure(name: str, prompts: list[Prompt], texts: list[str], *, samples: int = 3):
+    """Measure ``texts``, one per prompt (already cleaned as a draft's text is)."""
+    metrics = CopyMetrics(backend=name)
+    words, targets = [], []
+    for prompt, text in zip(prompts, texts, strict=True):
+        metrics.drafts += 1
+        if not text:
+            metrics.empty += 1
+        else:
+            metrics.clean += check_text(text, prompt.facts, prompt.params).ok
+        words.append(len(text.split()))
+        targets.append(LENGTHS[prompt.params.length])
+        metrics.keywords_asked += len(prompt.keywords)
+        metrics.keywords_used += sum(uses(text, k) for k in prompt.keywords)
+        if len(metrics.samples) < samples:
+            metrics.samples.append({"product_id": prompt.product_id, "text": text})
+    metrics.words = sum(words) / len(words) if words else 0.0
+    metrics.target_words = sum(targets) / len(targets) if targets else 0.0
+    return metrics
 
 
 def evaluate(backend, prompts: list[Prompt], *, samples: int = 3) -> CopyMetrics:
     """Generate copy for ``prompts`` with ``backend`` (greedy) and measure it."""
     import time
 
-    metrics = CopyMetrics(backend=backend.alias)
     started = time.perf_counter()
     by_field: dict[tuple[str, int], list[Prompt]] = {}
     for prompt in prompts:
         limit = max_tokens_for(prompt.field, prompt.params)
         by_field.setdefault((prompt.field, limit), []).append(prompt)
-    words, targets = [], []
+    ordered, texts = [], []
     for (field_name, limit), group in by_field.items():
         completions = backend.complete_batch(
             [p.messages for p in group], max_tokens=limit, temperature=0.0
         )
-        for prompt, completion in zip(group, completions, strict=True):
-            text = clean_output(field_name, completion.text)
-            metrics.drafts += 1
-            if not text:
-                metrics.empty += 1
-            else:
-                report = check_text(text, prompt.facts, prompt.params)
-                metrics.clean += report.ok
-            words.append(len(text.split()))
-            targets.append(LENGTHS[prompt.params.length])
-            metrics.keywords_asked += len(prompt.keywords)
-            metrics.keywords_used += sum(uses(text, k) for k in prompt.keywords)
-            if len(metrics.samples) < samples:
-                metrics.samples.append({"product_id": prompt.product_id, "text": text})
-    metrics.words = sum(words) / len(words) if words else 0.0
-    metrics.target_words = sum(targets) / len(targets) if targets else 0.0
+        ordered += group
+        texts += [clean_output(field_name, c.text) for c in completions]
+    metrics = measure(backend.alias, ordered, texts, samples=samples)
     metrics.seconds = round(time.perf_counter() - started, 1)
     return metrics
 
 
 def compare(before, after, prompts: list[Prompt]) -> dict[str, Any]:
-    """Both backends on the same prompts: ``{"before": {...}, "after": {...}}``."""
+    """Both backends on the same prompts, and the reviewed texts of those products:
+    ``{"before": {...}, "after": {...}, "reference": {...}}``."""
     return {
         "products": len({p.product_id for p in prompts}),
         "before": evaluate(before, prompts).as_dict(),
         "after": evaluate(after, prompts).as_dict(),
+        "reference": measure("reference", prompts, [p.reference for p in prompts]).as_dict(),
     }

@@ -416,8 +416,9 @@ def set_features(row: FineTunedModel, features: list[str], *, user=None) -> Fine
     return row
 
 
-def comparison_rows(metrics: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """Before and after, side by side: ``[(label, before, after)]`` for tables and logs."""
+def comparison_rows(metrics: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
+    """Before and after, side by side, and the reviewed texts of the same products:
+    ``[(label, before, after, reviewed)]`` for tables and logs."""
 
     def share(value):
         return f"{100 * value:.0f}%" if value is not None else "-"
@@ -427,18 +428,35 @@ def comparison_rows(metrics: dict[str, Any]) -> list[tuple[str, Any, Any]]:
 
     rows = [
         (_("Validation loss"), number(metrics.get("eval_loss_before")),
-         number(metrics.get("eval_loss_after"))),
+         number(metrics.get("eval_loss_after")), "-"),
     ]  # fmt: skip
     copy = metrics.get("copy") or {}
     before, after = copy.get("before"), copy.get("after")
     if before and after:
+        reference = copy.get("reference") or {}
         rows += [
             (_("Drafts without unsupported claims"), share(before["clean_share"]),
-             share(after["clean_share"])),
-            (_("Empty drafts"), share(before["empty_share"]), share(after["empty_share"])),
+             share(after["clean_share"]), share(reference.get("clean_share"))),
+            (_("Empty drafts"), share(before["empty_share"]), share(after["empty_share"]),
+             share(reference.get("empty_share"))),
             (_("Mean length (words; %(target)s asked)") % {"target": number(
                 before["target_words"], 0)}, number(before["words"], 1),
-             number(after["words"], 1)),
-            (_("Keywords used"), share(before["keyword_share"]), share(after["keyword_share"])),
+             number(after["words"], 1), number(reference.get("words"), 1)),
+            (_("Keywords used"), share(before["keyword_share"]), share(after["keyword_share"]),
+             share(reference.get("keyword_share"))),
         ]  # fmt: skip
     return rows
+
+
+def comparison_table(metrics: dict[str, Any]) -> list[str]:
+    """:func:`comparison_rows` as lines of plain text (the command's and the bench's)."""
+    rows = comparison_rows(metrics)
+    reviewed = bool((metrics.get("copy") or {}).get("reference"))
+    width = max(len(str(row[0])) for row in rows)
+    last = _("reviewed copy")
+    head = f"{'':<{width}}  {_('before'):>8}  {_('after'):>8}"
+    lines = [head + (f"  {last}" if reviewed else "")]
+    for label, before, after, reference in rows:
+        line = f"{label!s:<{width}}  {before:>8}  {after:>8}"
+        lines.append(line + (f"  {reference:>{len(last)}}" if reviewed else ""))
+    return lines

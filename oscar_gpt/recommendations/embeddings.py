@@ -40,8 +40,11 @@ PROJECTION_CANDIDATES_PER_RESULT = 16
 PROJECTION_MIN_CANDIDATES = 512
 
 
-def product_text(product) -> str:
-    """What a product is, in words, as it is embedded: stable for an unchanged product."""
+def product_text(product, category_paths: dict[int, str] | None = None) -> str:
+    """What a product is, in words, as it is embedded: stable for an unchanged product.
+
+    ``category_paths`` remembers each category's "A > B > C" across calls (one query per
+    category instead of one per product and category)."""
     from django.utils.html import strip_tags
 
     parent = product.parent if product.is_child else None
@@ -49,10 +52,12 @@ def product_text(product) -> str:
     product_class = product.get_product_class()
     if product_class is not None:
         lines.append(product_class.name)
-    categories = [
-        " > ".join(c.name for c in category.get_ancestors_and_self())
-        for category in product.get_categories().all()
-    ]
+    paths = category_paths if category_paths is not None else {}
+    categories = []
+    for category in product.get_categories():  # a queryset, or a prefetched list
+        if category.pk not in paths:
+            paths[category.pk] = " > ".join(c.name for c in category.get_ancestors_and_self())
+        categories.append(paths[category.pk])
     lines += sorted(categories)
     facts = attribute_facts(product)
     if parent is not None:  # a variant shares its parent's facts unless it overrides them
@@ -102,9 +107,14 @@ def refresh_vectors(
     queryset = queryset.select_related("product_class", "parent__product_class").order_by("pk")
     pks = list(queryset.values_list("pk", flat=True))
     embedded = 0
+    category_paths: dict[int, str] = {}
     for start in range(0, len(pks), batch_size):
         chunk = pks[start : start + batch_size]
-        products = queryset.filter(pk__in=chunk).prefetch_related("categories")
+        products = (
+            queryset.filter(pk__in=chunk)
+            .prefetch_browsable_categories()
+            .prefetch_attribute_values()
+        )
         stored = dict(
             ProductVector.objects.filter(product_id__in=chunk).values_list(
                 "product_id", "fingerprint"
@@ -112,7 +122,7 @@ def refresh_vectors(
         )
         stale = []
         for product in products:
-            text = product_text(product)
+            text = product_text(product, category_paths)
             current = fingerprint(text, name)
             if stored.get(product.pk) != current:
                 stale.append((product.pk, text, current))

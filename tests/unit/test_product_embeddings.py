@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oscar.core.loading import get_model
 from oscar.test.factories import CategoryFactory, ProductCategoryFactory, create_product
 
 from oscar_gpt.models import ProductVector
 from oscar_gpt.recommendations import embeddings
 from tests.functional.descriptions_helpers import headphones, headphones_class
+
+Product = get_model("catalogue", "Product")
 
 
 class Counting:
@@ -55,6 +58,28 @@ def test_product_text_has_title_class_categories_facts_and_description_start(sho
     assert lines[-1].startswith("Over-ear headphones. Very long text.")
     assert "<p>" not in text
     assert len(lines[-1]) <= embeddings.DESCRIPTION_CHARS
+
+
+@pytest.mark.django_db
+def test_refreshing_reads_the_catalogue_in_a_few_queries_and_the_same_texts(
+    shop, embedder, django_assert_max_num_queries
+):
+    """The batch read (prefetched attributes and categories) gives each product exactly the
+    text that reading it alone gives, so stored fingerprints stay valid; and the number of
+    queries does not grow with the number of products."""
+    audio = CategoryFactory(name="Audio")
+    for product in shop.values():
+        ProductCategoryFactory(product=product, category=audio)
+    product_class = shop["quiet"].get_product_class()
+    for n in range(12):
+        headphones(product_class, title=f"Model {n}")
+    alone = {}
+    for product in Product.objects.all():
+        alone[product.pk] = embeddings.product_text(product)
+    counting = Counting(embedder)
+    with django_assert_max_num_queries(12):
+        assert embeddings.refresh_vectors(embedder=counting) == 15
+    assert sorted(counting.texts) == sorted(alone.values())
 
 
 @pytest.mark.django_db

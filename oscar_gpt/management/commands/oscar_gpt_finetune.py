@@ -160,12 +160,9 @@ class Command(BaseCommand):
                 f"steps, {metrics['epochs']} epochs, {metrics['seconds']} s"
                 + (f" (stopped: {metrics['stopped']})" if metrics.get("stopped") else "")
             )
-        rows = service.comparison_rows(metrics)
         if metrics:
-            width = max(len(str(label)) for label, _b, _a in rows)
-            self.stdout.write(f"  {'':<{width}}  {'before':>8}  {'after':>8}")
-            for label, before, after in rows:
-                self.stdout.write(f"  {label!s:<{width}}  {before:>8}  {after:>8}")
+            for line in service.comparison_table(metrics):
+                self.stdout.write(f"  {line}")
         row = getattr(job, "fine_tuned_model_row", None)
         if row is not None:
             self.stdout.write(f"  backend alias: {row.alias} (choose it in the dashboard), or:")
