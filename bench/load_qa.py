@@ -582,7 +582,7 @@ def report(args, phases: list[Phase], limits: dict, machine: str, load: tuple, c
     print("  " + shlex.join(["python", "bench/load_qa.py", *sys.argv[1:]]))
     print("  which starts, with DJANGO_SETTINGS_MODULE=qa_settings PYTHONPATH=.:bench")
     print(f"  BENCH_RATE_LIMITS=shipped DATABASE_URL={args.database}")
-    print(f"  CELERY_BROKER_URL=BENCH_CACHE_URL={args.redis}:")
+    print(f"  CELERY_BROKER_URL={args.redis} BENCH_CACHE_URL={args.redis}:")
     for command in commands:
         print(f"    {command}")
     return out

@@ -281,6 +281,11 @@ class _Progress:
             if now + typical > self.deadline:
                 self.stopped = "time"
                 control.should_training_stop = True
+        if control.should_training_stop:
+            # The last step: the model is saved (or, cancelled, dropped) right after, so a
+            # checkpoint now (the model and the optimiser's state, three times its size)
+            # would only be written to be deleted.
+            control.should_save = False
 
     def log(self, state, logs: dict) -> None:
         if "loss" in logs:
@@ -472,7 +477,7 @@ def train(
         return result
     result["eval_loss_after"] = _loss(trainer, validation_set)
     save(trainer.model, tokenizer, output_dir, lora=lora, metadata=result)
-    shutil.rmtree(checkpoints, ignore_errors=True)  # a finished run is not resumed
+    shutil.rmtree(run_dir, ignore_errors=True)  # a finished run is not resumed
     result["seconds"] = round(time.monotonic() - started, 1)
     (output_dir / METADATA_FILE).write_text(json.dumps(result, indent=2))
     return result

@@ -43,11 +43,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 
+from ..translation import gettext_if_configured as _
 from .quantities import WORD_RE, Atom, lookup_unit, scan, word_before, words_of
 from .units import SYMBOLS, Unit, to_base
 from .vocabulary import CONCEPTS, TERM_KINDS, Concept, Language, language_for
@@ -78,17 +77,6 @@ _NUMBERS = (int, float, Decimal)
 _DATES = (date, datetime)
 _COLLECTIONS = (list, tuple, set, frozenset)
 
-_configured = False
-
-
-def _(message: str) -> str:
-    """Translate when Django's settings are there; the checker also runs without them."""
-    global _configured
-    if not _configured:
-        if not settings.configured:
-            return message
-        _configured = True  # settings, once configured, stay configured
-    return gettext(message)
 
 
 @dataclass(frozen=True)

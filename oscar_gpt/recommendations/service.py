@@ -380,9 +380,9 @@ def _availability(product_ids: np.ndarray, build, *, recheck_all: bool) -> set[i
     return kept | unavailable_products(sorted(recheck))
 
 
-def _fit(build: RecommendationBuild, stages: _Stages, recheck_stock: bool = False) -> State:
-    events, watermarks = signals_data.load_events()
-    stages.done("events")
+def _prepare(events):
+    """The catalogue, the settings, the interaction data of ``events``, which of its products
+    are browsable, and the (unfitted) models."""
     catalogue = load_catalogue()
     weights = dict(app_settings.RECOMMENDATIONS_HYBRID_WEIGHTS)
     depth = app_settings.RECOMMENDATIONS_LIST_LENGTH
@@ -394,13 +394,20 @@ def _fit(build: RecommendationBuild, stages: _Stages, recheck_stock: bool = Fals
     )
     browsable = np.zeros(data.n_products, dtype=bool)
     browsable[data.positions(catalogue.product_ids)] = True
-    stages.done("catalogue")
     models, _hybrid = default_models(
         weights=weights,
         als=app_settings.RECOMMENDATIONS_ALS,
         popularity_extra=_anonymous_views(events),
         depth=depth,
     )
+    return catalogue, weights, depth, data, browsable, models
+
+
+def _fit(build: RecommendationBuild, stages: _Stages, recheck_stock: bool = False) -> State:
+    events, watermarks = signals_data.load_events()
+    stages.done("events")
+    catalogue, weights, depth, data, browsable, models = _prepare(events)
+    stages.done("catalogue")
     columns = np.flatnonzero(browsable)
     models["popularity"].fit(data)
     tables = {}
@@ -904,23 +911,7 @@ def _cold_state(build: RecommendationBuild) -> State:
     refitted on the events the build had read; ALS and content neighbours come from its
     archive."""
     events, watermarks = signals_data.load_events(until=build.watermarks)
-    catalogue = load_catalogue()
-    weights = dict(app_settings.RECOMMENDATIONS_HYBRID_WEIGHTS)
-    depth = app_settings.RECOMMENDATIONS_LIST_LENGTH
-    data = Dataset.from_events(
-        events,
-        app_settings.RECOMMENDATIONS_SIGNAL_WEIGHTS,
-        product_ids=catalogue.product_ids,
-        categories=catalogue.categories,
-    )
-    browsable = np.zeros(data.n_products, dtype=bool)
-    browsable[data.positions(catalogue.product_ids)] = True
-    models, _hybrid = default_models(
-        weights=weights,
-        als=app_settings.RECOMMENDATIONS_ALS,
-        popularity_extra=_anonymous_views(events),
-        depth=depth,
-    )
+    catalogue, weights, depth, data, browsable, models = _prepare(events)
     columns = np.flatnonzero(browsable)
     models["popularity"].fit(data)
     tables = {}

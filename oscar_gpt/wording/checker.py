@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 
+from ..translation import gettext_if_configured as _
 from .phrases import Wording, base_language, wording_for
 
 #: Flag kinds, most important first (an overlap keeps the earlier kind).
@@ -56,17 +55,6 @@ _CLAUSE_END_RE = re.compile(r"[.,;:!?()\[\]\n\"]")
 _LOOKBACK_CHARS = 60
 _LOOKBACK_WORDS = 3
 
-_configured = False
-
-
-def _(message: str) -> str:
-    """Translate when Django's settings are there; the check also runs without them."""
-    global _configured
-    if not _configured:
-        if not settings.configured:
-            return message
-        _configured = True  # settings, once configured, stay configured
-    return gettext(message)
 
 
 @dataclass(frozen=True)
