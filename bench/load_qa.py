@@ -24,15 +24,16 @@ worker's queue empty between them:
    session kept) fires up to ``--abuse-requests`` questions within ``--abuse-seconds``,
    ``--abuse-connections`` (8) at a time: its 200/202s against its 429s (with ``Retry-After``),
    and the shoppers' latency while it fires against phase 1's;
-3. with ``--abusers cookie,no-cookie,xff``: the same client without cookies (each request a
-   new session), and without cookies sending a different ``X-Forwarded-For`` each time.
+3. ``abuse:no-cookie``: the same client without cookies (each request a new session), and
+4. ``abuse:xff``: without cookies, sending a different ``X-Forwarded-For`` each time
+   (``--abusers`` chooses among the three; all by default).
 
 Figures per phase: requests/s, page loads p50/p95, ask POST p50/p95, time to answer (POST to
 the answer, for questions the worker answered) p50/p95, shoppers' 429s and errors; the load
 average and the machine. Every loop is bounded in count and in time; the server, the worker,
 the database and the run's Redis keys go on exit, Ctrl-C included.
 
-    python bench/load_qa.py                       # ~6 min on the shared 2-core machine
+    python bench/load_qa.py                       # ~4 min on the shared 2-core machine
     python bench/load_qa.py --duration 30 --abusers cookie
 """
 
@@ -75,6 +76,8 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/oscar_gpt_load"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 #: Shoppers' latency during the abuse, against the baseline's: "holds" up to this ratio.
 HOLD_RATIO = 1.5
+#: Set on Ctrl-C (or SIGTERM): every shopper and the abusive client stop at once.
+STOP = threading.Event()
 
 #: Questions shoppers ask, per product class (the demo's); "any" for every product.
 QUESTIONS = {
@@ -283,7 +286,7 @@ def shopper_loop(args, port, shop, recorder, source, seed, deadline, poll, error
     rng = random.Random(seed)
     shopper = CountingShopper(port, recorder, source)
     for _step in range(args.max_steps):
-        if time.perf_counter() >= deadline:
+        if time.perf_counter() >= deadline or STOP.is_set():
             return
         product = rng.choice(shop)
         try:
@@ -296,12 +299,13 @@ def shopper_loop(args, port, shop, recorder, source, seed, deadline, poll, error
         except OSError as exc:
             errors.append(f"{source}: {type(exc).__name__}: {exc}")
         pause = rng.uniform(*args.think)
-        time.sleep(max(0.0, min(pause, deadline - time.perf_counter())))
+        STOP.wait(max(0.0, min(pause, deadline - time.perf_counter())))
 
 
 def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
     """One client: up to ``--abuse-requests`` questions within ``--abuse-seconds``."""
-    time.sleep(args.abuse_at)
+    if STOP.wait(args.abuse_at):
+        return
     product_id = args.abuse_product
     client = CountingShopper(port, recorder, source, kind="abuse")
     counter = iter(range(args.abuse_requests))
@@ -313,7 +317,7 @@ def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
         next(counter)
 
     def fire() -> None:
-        while time.perf_counter() < stop:
+        while time.perf_counter() < stop and not STOP.is_set():
             with lock:
                 number = next(counter, None)
             if number is None:
@@ -326,7 +330,7 @@ def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
             with contextlib.suppress(OSError):  # recorded as status 0
                 sender.ask(product_id, f"Question number {number}: does it come in size {number}?")
 
-    threads = [threading.Thread(target=fire) for _ in range(args.abuse_connections)]
+    threads = [threading.Thread(target=fire, daemon=True) for _ in range(args.abuse_connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -349,6 +353,7 @@ def run_phase(args, port, shop, poll, worker, number: int, name: str, mode: str)
     sampler.start()
     threads = [
         threading.Thread(
+            daemon=True,
             target=shopper_loop,
             args=(args, port, shop, recorder, f"127.0.{number}.{10 + i}")
             + (args.seed * 1000 + number * 100 + i, deadline, poll, phase.errors),
@@ -358,7 +363,9 @@ def run_phase(args, port, shop, poll, worker, number: int, name: str, mode: str)
     if mode:
         source = f"127.0.{number}.250"
         threads.append(
-            threading.Thread(target=abuse, args=(args, port, recorder, mode, source, phase))
+            threading.Thread(
+                target=abuse, args=(args, port, recorder, mode, source, phase), daemon=True
+            )
         )
     for thread in threads:
         thread.start()
@@ -650,9 +657,11 @@ def main() -> None:
         parser.error("--redis: a database other than 0 on 127.0.0.1")
 
     def interrupted(signum, frame):
+        STOP.set()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     load_before = os.getloadavg()[0]
     run = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="load_qa_"))
@@ -711,6 +720,7 @@ def main() -> None:
                     log(f"abuse:{mode} done")
                 commands = [server.shell, worker.shell]
             finally:
+                STOP.set()
                 for process in (server, worker):
                     if process is not None:
                         process.stop()

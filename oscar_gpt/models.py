@@ -382,6 +382,9 @@ class Question(models.Model):
     #: The evidence fingerprint the answer was made from; a stored answer is reused only
     #: while the product's facts are the same (staff answers always).
     fingerprint = models.CharField(max_length=64, blank=True)
+    #: While a worker generates the answer: until when the question is its own (a worker
+    #: that dies lets it go when this passes). See ``qa.service.answer``.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     #: A model-drafted answer staff may edit; never shown to shoppers as it is.
     suggestion = models.TextField(_("suggested answer"), blank=True)
     answered_from = models.ForeignKey(

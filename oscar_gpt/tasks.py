@@ -92,10 +92,14 @@ def generate_descriptions(self, job_id: int, product_ids: list[int]) -> None:
 @model_task(name="oscar_gpt.answer_question")
 def answer_question(self, question_id: int) -> None:
     """Answer a shopper's queued question from the product's evidence."""
-    from .qa.service import answer, give_up
+    from .qa.service import QuestionBusy, answer, give_up
 
     try:
         answer(question_id)
+    except QuestionBusy as exc:
+        # Another worker is generating this answer: look again once its claim has run out
+        # (nothing left to do then, or its worker died and the question is free again).
+        raise self.retry(countdown=exc.seconds + 1, max_retries=self.max_retries + 3) from exc
     except RETRYABLE_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             give_up(question_id, type(exc).__name__)  # the shopper is told; staff answer

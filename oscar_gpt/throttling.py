@@ -3,6 +3,12 @@
 
 A limit is per IP address (``*_ip``), per session (``*_session``; a shopper without a
 session yet counts by IP) and, for signed-in shoppers, per user (``*_user``, when set).
+
+The address is ``REMOTE_ADDR``: a client's own ``X-Forwarded-For`` header is believed only
+behind proxies the shop declares with ``REST_FRAMEWORK["NUM_PROXIES"]`` (DRF's setting; set
+it to the number of reverse proxies in front of Django, e.g. 1 behind nginx). Left unset,
+DRF would take any address a client writes into that header, and one client could ask
+without limit.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import math
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .app_settings import app_settings
@@ -32,6 +39,11 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         # DRF reads the rate once, at construction; settings may change under tests.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def get_ident(self, request):
+        if api_settings.NUM_PROXIES is None:  # no declared proxy: the header is the client's
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
 
 
 class IPThrottle(_SettingsRateThrottle):
@@ -78,6 +90,25 @@ def check(request, throttle_classes) -> float | None:
         if not throttle.allow_request(request, None):
             waits.append(throttle.wait() or 1)
     return max(waits) if waits else None
+
+
+def count_new_session(request, throttle_classes) -> None:
+    """A request let through before it had a session was counted by its address; once the
+    view has made the session, count the request against the session's limits too."""
+    session = getattr(request, "session", None)
+    key = session.session_key if session is not None else None
+    if not key:
+        return
+    for throttle_class in throttle_classes:
+        if not issubclass(throttle_class, SessionThrottle):
+            continue
+        throttle = throttle_class()
+        if throttle.rate is None:
+            continue
+        cache_key = throttle.cache_format % {"scope": throttle.scope, "ident": f"s:{key}"}
+        history = throttle.cache.get(cache_key, [])
+        history.insert(0, throttle.timer())
+        throttle.cache.set(cache_key, history, throttle.duration)
 
 
 def too_many_requests(wait: float) -> HttpResponse:

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -315,16 +316,33 @@ def _near_identical(question: Question, vector: np.ndarray) -> Question | None:
     return Question.objects.get(pk=best.pk)
 
 
+#: How long a worker holds the questions it claimed while it generates their answers.
+CLAIM_SECONDS = 120
+
+
+class QuestionBusy(Exception):
+    """Another worker holds the question (it is generating its answer right now)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"claimed by another worker for {seconds:.0f} s more")
+        self.seconds = seconds
+
+
 def answer(question_id: int) -> Question | None:
     """Answer a queued question (the work of the Celery task). Safe to run twice.
 
     Other questions waiting at the same moment are answered with it, in one batch of model
     calls (``QA_BATCH_SIZE``): shoppers who ask together wait for one generation, not for
-    each other's. Rows are claimed with ``SKIP LOCKED``, so workers never answer one twice.
+    each other's. Rows are claimed with ``SKIP LOCKED`` and marked ``claimed_until`` before
+    the model runs (outside the transaction), so two workers never generate for the same
+    question. Raises :class:`QuestionBusy` when another worker holds ``question_id``: the
+    task looks again once that claim has run out.
     """
+    now = timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     with transaction.atomic():
         waiting = list(
-            Question.objects.filter(status=Question.Status.QUEUED)
+            Question.objects.filter(free, status=Question.Status.QUEUED)
             .exclude(pk=question_id)
             .order_by("created_at", "id")
             .values_list("pk", flat=True)[: max(0, app_settings.QA_BATCH_SIZE - 1)]
@@ -332,15 +350,28 @@ def answer(question_id: int) -> Question | None:
         claimed = list(
             Question.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("product", "user")
-            .filter(pk__in=[question_id, *waiting], status=Question.Status.QUEUED)
+            .filter(free, pk__in=[question_id, *waiting], status=Question.Status.QUEUED)
             .order_by("created_at", "id")
         )
+        until = now + timedelta(seconds=CLAIM_SECONDS)
+        Question.objects.filter(pk__in=[q.pk for q in claimed]).update(claimed_until=until)
     # Outside the transaction: a generation must not hold the database (SQLite's write lock,
-    # PostgreSQL's budget rows) for seconds. _finish() saves only while a question is still
-    # queued, so a second worker that claims the same question cannot overwrite the answer.
+    # PostgreSQL's budget rows) for seconds.
     if claimed:
-        _answer_together(claimed)
-    return Question.objects.select_related("product").filter(pk=question_id).first()
+        try:
+            _answer_together(claimed)
+        finally:  # answered, handed off, or failed: either way no longer this worker's
+            Question.objects.filter(pk__in=[q.pk for q in claimed]).update(claimed_until=None)
+    question = Question.objects.select_related("product").filter(pk=question_id).first()
+    if (
+        question is not None
+        and question.status == Question.Status.QUEUED
+        and question.claimed_until is not None
+        and question.claimed_until > timezone.now()
+        and all(q.pk != question_id for q in claimed)
+    ):
+        raise QuestionBusy((question.claimed_until - timezone.now()).total_seconds())
+    return question
 
 
 @dataclass

@@ -46,7 +46,9 @@ class AskView(View):
 
     def post(self, request, product_id: int):
         product = get_object_or_404(Product, pk=product_id, is_public=True)
-        session_key = _session_key(request)  # first, so the session's limit counts it
+        # Limits first: a client without a session counts by its address (a refused request
+        # makes no session; one made before the check would escape the session's limit).
+        had_session = bool(request.session.session_key)
         wait = throttling.check(request, throttling.QA_THROTTLES)
         if wait is not None:
             if wants_json(request):
@@ -58,6 +60,9 @@ class AskView(View):
                 response["Retry-After"] = str(int(wait) + 1)
                 return response
             return throttling.too_many_requests(wait)
+        session_key = _session_key(request)
+        if not had_session:
+            throttling.count_new_session(request, throttling.QA_THROTTLES)
         try:
             question = service.ask(
                 product,

@@ -193,6 +193,38 @@ def test_rate_limit_per_session(client, product, settings, answer_now):
     assert ask_json(Client(), product, "Is there a warranty?").status_code == 202
 
 
+def test_a_client_without_cookies_is_limited_too(product, settings, answer_now):
+    """Each request of a client that drops its cookies would be a new session: the limit is
+    checked before a session is made, so such a client counts by its address."""
+    settings.OSCAR_GPT = settings.OSCAR_GPT | {"RATE_LIMITS": {"qa_session": "2/min"}}
+    statuses = [ask_json(Client(), product, f"Question {n}?").status_code for n in range(4)]
+    assert statuses[:2] != [429, 429] and statuses[2:] == [429, 429]
+    assert Question.objects.count() == 2
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_limit(product, settings, answer_now):
+    settings.OSCAR_GPT = settings.OSCAR_GPT | {"RATE_LIMITS": {"qa_ip": "2/min"}}
+    url = reverse("oscar_gpt:qa-ask", kwargs={"product_id": product.pk})
+
+    def ask_from(forwarded: str, text: str) -> int:
+        return (
+            Client()
+            .post(
+                url,
+                {"question": text},
+                HTTP_ACCEPT="application/json",
+                HTTP_X_FORWARDED_FOR=forwarded,
+            )
+            .status_code
+        )
+
+    assert [ask_from(f"10.0.0.{n}", f"Question {n}?") for n in range(3)][2] == 429
+    # Behind a declared proxy, the address it forwards is the client's.
+    cache.clear()
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"NUM_PROXIES": 1}
+    assert 429 not in [ask_from(f"10.0.1.{n}", f"Other {n}?") for n in range(3)]
+
+
 def test_personal_data_is_scrubbed_before_it_is_stored(client, product):
     ask_json(
         client,
@@ -347,6 +379,43 @@ def test_questions_waiting_together_are_answered_in_one_batch(product, local_bac
     # The other questions' own tasks find nothing left to do.
     assert service.answer(second.pk).status == Question.Status.ANSWERED
     assert LedgerEntry.objects.filter(feature="qa").count() == 2
+
+
+def test_a_question_another_worker_claimed_is_left_to_it(product, monkeypatch):
+    """A worker marks what it claimed before the model runs (outside any transaction); a
+    second worker neither generates for those questions nor batches them, and its task
+    looks again once the claim runs out, e.g. because the first worker died."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    calls = []
+
+    def batch(feature, conversations, **kwargs):
+        calls.append(len(conversations))
+        raise AssertionError("generated for a question another worker holds")
+
+    monkeypatch.setattr(service.llm, "chat_batch", batch)
+    held = service.ask(product, "What is the battery life?", enqueue=False)
+    other = service.ask(product, "What are the ear cushions made of?", enqueue=False)
+    Question.objects.filter(pk__in=[held.pk, other.pk]).update(
+        claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    with pytest.raises(service.QuestionBusy) as busy:
+        service.answer(held.pk)
+    assert 55 < busy.value.seconds <= 60
+    assert calls == []
+    held.refresh_from_db()
+    assert held.status == Question.Status.QUEUED
+
+    # The claim ran out (its worker died): the question is taken and released again, even
+    # when the model call fails.
+    Question.objects.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(1))
+    with pytest.raises(AssertionError):
+        service.answer(held.pk)
+    assert calls == [1]  # the held one alone: the other is still claimed
+    held.refresh_from_db()
+    assert held.status == Question.Status.QUEUED and held.claimed_until is None
 
 
 def test_a_question_cannot_close_its_prompt_fence(product):
