@@ -26,14 +26,25 @@ TASK_KINDS = {
     "oscar_gpt.generate_descriptions": "bulk",
     "oscar_gpt.refresh_evidence": "bulk",
     "oscar_gpt.purge_ledger": "bulk",
+    "oscar_gpt.rebuild_recommendations": "bulk",
+    "oscar_gpt.update_recommendations": "bulk",
+    "oscar_gpt.write_recommendation_sentence": "bulk",
+    "oscar_gpt.export_training_data": "bulk",
+    "oscar_gpt.submit_hosted_finetune": "bulk",
+    "oscar_gpt.poll_finetune_jobs": "bulk",
+    # Minutes to hours on one worker: a queue of its own keeps description jobs moving.
+    "oscar_gpt.finetune_local": "finetune",
 }
+#: A kind without a queue of its own goes where this kind goes.
+KIND_FALLBACKS = {"finetune": "bulk"}
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
     """A Celery router: ``CELERY_TASK_ROUTES = ("oscar_gpt.tasks.route_task",)`` sends the
     app's tasks to the queues named in ``OSCAR_GPT["TASK_QUEUES"]`` (e.g. ``{"shopper":
     "gpt-shopper", "bulk": "gpt-bulk"}``), so workers of their own serve shoppers and a bulk
-    job never delays an answer. Tasks of other apps, and kinds without a queue, are left to
+    job never delays an answer; ``"finetune"`` gives local fine-tuning a worker of its own
+    (else it goes with the bulk work). Tasks of other apps, and kinds without a queue, are left to
     Celery's defaults."""
     kind = TASK_KINDS.get(name) or next(
         (
@@ -43,7 +54,8 @@ def route_task(name, args, kwargs, options, task=None, **kw):
         ),
         None,
     )
-    queue = app_settings.TASK_QUEUES.get(kind) if kind else None
+    queues = app_settings.TASK_QUEUES
+    queue = (queues.get(kind) or queues.get(KIND_FALLBACKS.get(kind, ""))) if kind else None
     return {"queue": queue} if queue else None
 
 

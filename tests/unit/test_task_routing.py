@@ -24,6 +24,15 @@ def test_shopper_and_bulk_work_are_separated():
     assert route("shop.send_newsletter") is None  # other apps' tasks are left alone
 
 
+@override_settings(OSCAR_GPT={"TASK_QUEUES": {"shopper": "gpt-shopper", "bulk": "gpt-bulk"}})
+def test_fine_tuning_goes_with_the_bulk_work_unless_it_has_a_queue():
+    assert route("oscar_gpt.finetune_local") == {"queue": "gpt-bulk"}
+    assert route("oscar_gpt.rebuild_recommendations") == {"queue": "gpt-bulk"}
+    with override_settings(OSCAR_GPT={"TASK_QUEUES": {"bulk": "gpt-bulk", "finetune": "gpt-ft"}}):
+        assert route("oscar_gpt.finetune_local") == {"queue": "gpt-ft"}
+        assert route("oscar_gpt.export_training_data") == {"queue": "gpt-bulk"}
+
+
 @override_settings(OSCAR_GPT={"TASK_QUEUES": {"shopper": "gpt-shopper"}})
 def test_a_kind_without_a_queue_stays_on_the_default():
     assert route("oscar_gpt.generate_descriptions") is None
