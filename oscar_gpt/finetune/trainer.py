@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app_settings import app_settings
-from .export import FILES, read_examples
+from .files import FILES, read_examples
 
 logger = logging.getLogger(__name__)
 
