@@ -70,6 +70,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -100,7 +101,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log()}")
-            if " ready." in self.log():
+            if b" ready." in self.log_path.read_bytes()[offset:]:
                 return
             time.sleep(0.5)
         self.stop()
@@ -137,8 +138,22 @@ class WorkerProcess:
                 self.process.wait()
 
 
+@pytest.fixture
+def celery_worker_process(_session_worker):
+    """The session's worker, started again first if it died, as a process supervisor
+    (systemd's ``Restart=always``) would restart it in a shop: kombu's Redis transport can
+    exit a worker whose broker restarted under it while it was idle (the fault tests restart
+    Redis). What it had taken but not acknowledged is redelivered (``acks_late``)."""
+    if _session_worker.process is None or _session_worker.process.poll() is not None:
+        try:
+            _session_worker.start()
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    return _session_worker
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(postgres, redis_broker, tmp_path_factory):
+def _session_worker(postgres, redis_broker, tmp_path_factory):
     """A worker process, and this process's Celery app pointed at its broker and queue, so
     code under test that calls ``task.delay()`` reaches it."""
     from sandbox.celery import app
