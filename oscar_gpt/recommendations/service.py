@@ -474,6 +474,18 @@ def _content_table(data, models, columns, depth, build, tables) -> Neighbours:
     return table
 
 
+def embed_missing() -> int:
+    """Embed the browsable products that have no vector yet (a new shop, products bulk-loaded
+    without their save signals), for content similarity; changed products are re-embedded by
+    their save signal's task. Returns how many were embedded."""
+    from .embeddings import refresh_vectors
+
+    missing = list(
+        Product.objects.browsable().filter(gpt_vector__isnull=True).values_list("pk", flat=True)
+    )
+    return refresh_vectors(missing) if missing else 0
+
+
 def _content_rows(data, model, table, columns, depth) -> None:
     if not len(columns):
         return

@@ -203,10 +203,18 @@ def test_api_product_and_shopper_recommendations(client, shop):
 
 
 def test_rebuild_command_shows_progress_and_status(shop, capsys):
+    from oscar_gpt.models import ProductVector
+
     call_command("oscar_gpt_recommendations", "--rebuild")
     out = capsys.readouterr().out
+    # Products without a vector (none has one here) are embedded first, for "Similar to".
+    assert "6 embedded." in out and ProductVector.objects.count() == 6
     assert "[##############################] 8/8" in out
     assert "6 product lists, 3 shopper lists" in out
+    reasons = {item[2] for row in RecommendationList.objects.all() for item in row.items}
+    assert "similar" in reasons
+    call_command("oscar_gpt_recommendations", "--rebuild")
+    assert "0 embedded." in capsys.readouterr().out  # only what has no vector yet
     call_command("oscar_gpt_recommendations")
     assert "update(s) since" in capsys.readouterr().out
 

@@ -22,6 +22,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Rebuild: ask Oscar's strategy about every product, not only changed ones.",
         )
+        parser.add_argument(
+            "--no-embed",
+            action="store_true",
+            help="Rebuild: don't embed the products that have no vector yet (content "
+            "similarity then knows only the products that have one).",
+        )
 
     def handle(self, *args, **options):
         if options["rebuild"]:
@@ -31,6 +37,9 @@ class Command(BaseCommand):
                 rebuild_recommendations.delay()
                 self.stdout.write("Rebuild queued.")
                 return
+            if not options["no_embed"]:
+                self.stdout.write("Embedding the products that have no vector yet...")
+                self.stdout.write(f"  {service.embed_missing()} embedded.")
             self._rebuild(options["recheck_stock"])
         elif options["update"]:
             if options["queue"]:
