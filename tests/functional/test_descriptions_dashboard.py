@@ -29,15 +29,6 @@ CONTROLS = {
 
 
 @pytest.fixture
-def eager_celery():
-    from sandbox.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def owner(client, django_user_model):
     user = django_user_model.objects.create_superuser("owner", "owner@example.com", "pw")
     client.force_login(user)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import override_settings
 from django.urls import reverse
 
@@ -30,23 +29,6 @@ def gpt(tmp_path):
     }
     with override_settings(OSCAR_GPT=settings):
         yield settings
-
-
-@pytest.fixture
-def eager_celery():
-    from sandbox.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("ml", "ml@example.com", "pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="manage_finetuning"))
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -367,23 +366,6 @@ def test_cancelling(api, export):
 
 
 # -- the dashboard -----------------------------------------------------------------------------
-@pytest.fixture
-def eager_celery():
-    from sandbox.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("ml", "ml@example.com", "pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="manage_finetuning"))
-    client.force_login(user)
-    return user
-
-
 def test_a_shop_owner_starts_follows_and_cancels_a_hosted_fine_tune(
     client, manager, api, export, eager_celery, django_capture_on_commit_callbacks
 ):

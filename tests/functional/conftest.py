@@ -1,0 +1,21 @@
+"""Fixtures shared by the functional tests."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+
+@pytest.fixture
+def eager_celery():
+    from sandbox.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def manager(client, django_user_model):
+    user = django_user_model.objects.create_user("ml", "ml@example.com", "pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="manage_finetuning"))
+    client.force_login(user)
+    return user
