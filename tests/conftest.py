@@ -38,9 +38,8 @@ def embedder():
     return Embedder()
 
 
-@pytest.fixture(scope="session")
-def llama_server():
-    """llama-cpp-python's OpenAI-compatible server on the same GGUF, on a free port."""
+def start_llama_server():
+    """A started llama.cpp server of its own, or the test fails in CI (skips elsewhere)."""
     from tests.support.llamacpp import LlamaServer
 
     if not LlamaServer.available():
@@ -50,6 +49,13 @@ def llama_server():
         server.start()
     except Exception as exc:  # noqa: BLE001 - any start failure is reported the same way
         missing_service(f"llama.cpp server did not start: {exc}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """llama-cpp-python's OpenAI-compatible server on the same GGUF, on a free port."""
+    server = start_llama_server()
     yield server
     server.stop()
 

@@ -37,7 +37,7 @@ from django.utils import timezone
 from oscar_gpt.descriptions import service
 from oscar_gpt.descriptions.prompts import GenerationParams
 from oscar_gpt.models import Draft, GenerationJob, GenerationJobItem, LedgerEntry, Question
-from tests.conftest import missing_service
+from tests.conftest import missing_service, start_llama_server
 from tests.functional.descriptions_helpers import headphones, headphones_class
 from tests.integration.conftest import wait_for
 from tests.support.faults import (
@@ -50,7 +50,7 @@ from tests.support.faults import (
     tasks_sent_to,
     terminate_backends,
 )
-from tests.support.llamacpp import LlamaServer, free_port
+from tests.support.llamacpp import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -151,13 +151,7 @@ def fault_broker():
 @pytest.fixture(scope="module")
 def fault_server():
     """llama.cpp's server of this module's own: the tests kill it."""
-    if not LlamaServer.available():
-        missing_service("llama-cpp-python's server is not installed (see README: make test)")
-    server = LlamaServer()
-    try:
-        server.start()
-    except Exception as exc:  # noqa: BLE001 - any start failure is reported the same way
-        missing_service(f"llama.cpp server did not start: {exc}")
+    server = start_llama_server()
     yield server
     server.close()
 
