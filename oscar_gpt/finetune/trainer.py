@@ -138,9 +138,10 @@ def weights_source(backend) -> tuple[str, dict[str, Any]]:
 
 def load_tokenizer(alias: str):
     """The tokenizer of a local backend's model, and the model's name."""
-    from transformers import AutoTokenizer
-
+    from ..llm.imports import import_name
     from ..llm.local import _gguf_cache_dir
+
+    AutoTokenizer = import_name("transformers", "AutoTokenizer")
 
     backend = local_backend(alias)
     source = backend.source
@@ -247,7 +248,9 @@ class _Progress:
     """Reports each step, stops at the time limit or when the caller says so."""
 
     def __init__(self, report, should_stop, deadline: float | None):
-        from transformers import TrainerCallback
+        from ..llm.imports import import_name
+
+        TrainerCallback = import_name("transformers", "TrainerCallback")
 
         progress = self
 
@@ -337,8 +340,13 @@ def train(
     half-way continues from its last checkpoint in ``run_dir``.
     """
     import torch
-    from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
-    from transformers.trainer_utils import get_last_checkpoint
+
+    from ..llm.imports import import_name, import_names
+
+    AutoModelForCausalLM, Trainer, TrainingArguments = import_names(
+        "transformers", "AutoModelForCausalLM", "Trainer", "TrainingArguments"
+    )
+    get_last_checkpoint = import_name("transformers.trainer_utils", "get_last_checkpoint")
 
     started = time.monotonic()
     deadline = started + params.max_minutes * 60 if params.max_minutes else None
@@ -370,7 +378,7 @@ def train(
     lora = params.lora if params.lora is not None else parameters > params.lora_above
     logits_to_keep = _accepts_logits_to_keep(model)
     if lora:
-        from peft import LoraConfig, get_peft_model
+        LoraConfig, get_peft_model = import_names("peft", "LoraConfig", "get_peft_model")
 
         model = get_peft_model(
             model,

@@ -33,9 +33,10 @@ class Embedder:
     """A sentence-transformers model; ``embed`` returns unit-length float32 vectors."""
 
     def __init__(self, model: str | None = None, device: str = "auto", batch_size: int = 64):
-        from sentence_transformers import SentenceTransformer
-
+        from .imports import import_name
         from .local import pick_device
+
+        SentenceTransformer = import_name("sentence_transformers", "SentenceTransformer")
 
         if not model:
             path = default_embeddings_path()

@@ -27,6 +27,7 @@ from django.core.checks import Error
 
 from .base import Backend, Completion, Messages, StreamChunk
 from .errors import BadRequest, ConfigurationError
+from .imports import import_name, import_names
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,10 @@ class LoadedModel:
 
     def __init__(self, source: ModelSource, device: str, dtype: str, threads: int | None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        AutoModelForCausalLM, AutoTokenizer = import_names(
+            "transformers", "AutoModelForCausalLM", "AutoTokenizer"
+        )
         started = time.perf_counter()
         if threads:
             torch.set_num_threads(int(threads))
@@ -437,9 +440,8 @@ class TransformersBackend(Backend):
             )
 
         def run():
-            from transformers import StoppingCriteriaList
-
             try:
+                StoppingCriteriaList = import_name("transformers", "StoppingCriteriaList")
                 with lm.lock, torch.inference_mode():
                     self._seed(params)
                     lm.model.generate(

@@ -35,6 +35,7 @@ from datetime import datetime
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Coalesce
@@ -840,7 +841,10 @@ def _delete(queryset) -> None:
     """Delete list rows in one statement: ``QuerySet.delete()`` would load every row (and
     parse its JSON) first, because some app listens to every model's deletions."""
     table = connection.ops.quote_name(RecommendationList._meta.db_table)
-    sql, params = queryset.values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # filtered on empty ``__in`` lists: nothing to delete
+        return
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE id IN ({sql})", params)
 

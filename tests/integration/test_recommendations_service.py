@@ -206,6 +206,16 @@ def test_incremental_update_reads_only_new_events(shop):
     }
 
 
+def test_update_for_products_without_a_list_writes_nothing_and_does_not_fail(shop):
+    """A product the lists don't cover (deleted, a variant, not browsable) changed: nothing
+    to rewrite, and the update must not fail on an empty ``IN ()``."""
+    service.rebuild()
+    rows = RecommendationList.objects.count()
+    result = service.update([999_999_999])
+    assert (result["products"], result["shoppers"]) == (0, 0)
+    assert RecommendationList.objects.count() == rows
+
+
 def test_update_in_a_process_that_did_not_build_matches_a_warm_one(shop):
     service.rebuild()
     shop.order("erin", "headphones", "lantern")
