@@ -75,3 +75,15 @@ def _search_index(settings, tmp_path):
     connections.reload("default")
     yield
     connections.reload("default")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_vector_index():
+    """No test searches the product vectors another test loaded: a process trusts its index
+    for ``RECHECK_SECONDS``, and a rolled-back transaction sends no signal."""
+    import sys
+
+    module = sys.modules.get("oscar_gpt.recommendations.embeddings")
+    if module is not None:
+        module.clear_cache()
+    yield

@@ -128,6 +128,10 @@ def test_the_matrix_is_cached_and_reloaded_when_vectors_change(
     assert ids.dtype == np.int64 and matrix.dtype == np.float32 and matrix.shape == (2, 384)
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-5)
 
+    with django_assert_num_queries(0):  # asked the table a moment ago
+        again_ids, again = embeddings.vector_matrix()
+    assert again is matrix
+    embeddings._checked_at -= embeddings.RECHECK_SECONDS
     with django_assert_num_queries(1):  # only the "has anything changed" question
         again_ids, again = embeddings.vector_matrix()
     assert again is matrix
@@ -139,6 +143,26 @@ def test_the_matrix_is_cached_and_reloaded_when_vectors_change(
     shop["kettle"].delete()
     ids, matrix = embeddings.vector_matrix()
     assert shop["kettle"].pk not in ids and matrix.shape == (2, 384)
+
+
+@pytest.mark.django_db
+def test_vectors_written_by_another_process_are_seen_after_the_recheck_interval(
+    shop, embedder, monkeypatch
+):
+    embeddings.refresh_vectors([shop["quiet"].pk], embedder=embedder)
+    ids, _ = embeddings.vector_matrix()
+    assert list(ids) == [shop["quiet"].pk]
+    # Another process (a worker) embeds a product: no signal reaches this one.
+    clock = [1000.0]
+    monkeypatch.setattr(embeddings.time, "monotonic", lambda: clock[0])
+    embeddings._checked_at = clock[0]
+    with monkeypatch.context() as patched:
+        patched.setattr(embeddings, "mark_changed", lambda **kwargs: None)
+        embeddings.refresh_vectors([shop["wired"].pk], embedder=embedder)
+    clock[0] += embeddings.RECHECK_SECONDS / 2
+    assert list(embeddings.vector_matrix()[0]) == [shop["quiet"].pk]
+    clock[0] += embeddings.RECHECK_SECONDS
+    assert sorted(embeddings.vector_matrix()[0]) == sorted([shop["quiet"].pk, shop["wired"].pk])
 
 
 @pytest.mark.django_db
