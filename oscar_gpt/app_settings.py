@@ -340,6 +340,21 @@ class AppSettings:
         return self._setting("RECOMMENDATIONS_SENTENCES", False)
 
     @property
+    def RECOMMENDATIONS_ROW_CACHE_SECONDS(self) -> int:
+        """Seconds the storefront's rendered recommendation row (``row.html``) is cached,
+        shared by every shopper shown the same products for the same reasons in the same
+        language. Saving or deleting a product, stock record or product image makes every
+        cached row stale at once; 0: every row is rendered afresh.
+
+        The cards show prices from the request's pricing strategy, and the cached row is
+        shared: a shop whose strategy gives different shoppers different prices (trade
+        accounts, customer groups) sets 0. Changes made with ``QuerySet.update()`` send no
+        signal (call ``oscar_gpt.recommendations.service.bump_row_version()``), and a
+        per-process cache (``LocMemCache``) only hears of changes made in its own process:
+        use a shared one (Redis, Memcached) with several web processes."""
+        return self._setting("RECOMMENDATIONS_ROW_CACHE_SECONDS", 300)
+
+    @property
     def FINETUNE_DIR(self) -> str:
         """Where exports, checkpoints and fine-tuned model folders are written (a folder the
         web server and the workers share). None: ``finetune`` in the app's cache folder

@@ -23,9 +23,11 @@ shop), then carries on as a warm one would.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +42,8 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from oscar.core.loading import get_class, get_model
 
 from ..app_settings import app_settings
@@ -1224,16 +1228,38 @@ def recommendations_for(
     basket_products: Sequence = (),
     viewed: Sequence[int] = (),
     limit: int = 4,
-) -> list[Recommendation]:
+    lazy: bool = False,
+) -> list[Recommendation] | RecommendationRow:
     """What to show: on a product page (``product``), a basket page (``basket_products``) or
     anywhere else, for a signed-in ``user`` (their own list) or an anonymous shopper whose
     recently viewed products (Oscar's cookie, most recent last) are ``viewed``.
 
     Two indexed queries: the lists, then the products (with their images and stock records
-    prefetched).
+    prefetched). ``lazy``: the :class:`RecommendationRow` of :func:`recommendation_row`
+    instead of a list (the storefront tag's, for the cached row).
     """
+    row = recommendation_row(
+        product=product,
+        user=user,
+        basket_products=basket_products,
+        viewed=viewed,
+        limit=limit,
+    )
+    return row if lazy else list(row)
+
+
+def recommendation_row(
+    *,
+    product=None,
+    user=None,
+    basket_products: Sequence = (),
+    viewed: Sequence[int] = (),
+    limit: int = 4,
+) -> RecommendationRow:
+    """:func:`recommendations_for`'s choice, from the stored lists alone (one query); the
+    products are loaded only when the row is first iterated, which a cached row never is."""
     if limit <= 0:
-        return []
+        return RecommendationRow([], 0, [])
     product_id = _browsable_id(product)
     basket_ids = [pid for pid in (_browsable_id(p) for p in basket_products) if pid]
     viewed_ids = [int(pid) for pid in reversed(list(viewed)) if str(pid).isdigit()][:10]
@@ -1270,7 +1296,115 @@ def recommendations_for(
             merged.take(lists["products"].get(pid, []), personal / (1 + position), relabel="viewed")
     merged.take(lists["popular"], 0.01)
     chosen = merged.best(limit * 2)
-    return _materialise(chosen, limit, known=[p for p in [product, *basket_products] if p])
+    return RecommendationRow(chosen, limit, [p for p in [product, *basket_products] if p])
+
+
+#: The catalogue's version, part of every cached row's key: any product, stock record or
+#: product image saved or deleted bumps it (:mod:`.signals`), so no row renders old data.
+ROW_VERSION_KEY = "oscar_gpt:recs:row-version"
+
+
+def _new_row_version() -> int:
+    # Random, not 1: a version lost (evicted, cache cleared) must not come back as one that
+    # stale rows are still stored under.
+    return secrets.randbits(48)
+
+
+def bump_row_version() -> None:
+    """Every cached recommendation row is stale (a shop that changes products, prices or
+    images with ``QuerySet.update()``, which sends no signal, calls this). Never raises."""
+    try:
+        try:
+            cache.incr(ROW_VERSION_KEY)
+        except ValueError:  # not there yet (or evicted): a fresh version is as good
+            if not cache.add(ROW_VERSION_KEY, _new_row_version(), timeout=None):
+                cache.incr(ROW_VERSION_KEY)
+    except Exception:  # noqa: BLE001 - the cache is down: rows expire by their timeout
+        logger.warning("Could not bump the recommendation rows' version", exc_info=True)
+
+
+class RecommendationRow(Sequence):
+    """A row of :class:`Recommendation`, chosen but not yet loaded: the products (and their
+    images and stock records) are loaded on first iteration, ``len()``, truth test or index.
+
+    ``cache_key`` names what the row would render (the chosen products, reasons and the
+    products they came from, the limit, the catalogue version, the active language, the
+    sentences setting and, with it on, the cached sentences): ``row.html`` caches its HTML
+    under it for ``cache_seconds``. Empty ("") for an empty row, or when the cache is down.
+    """
+
+    def __init__(self, chosen: list[tuple[int, dict]], limit: int, known: Sequence):
+        self.chosen = chosen
+        self.limit = limit
+        self.known = known
+        self._items: list[Recommendation] | None = None
+
+    @property
+    def entries(self) -> list[tuple[int, str, int | None, str]]:
+        """``(product id, reason, via id, label)`` of the chosen candidates, best first."""
+        return [
+            (pid, e.get("reason", "popular"), e.get("via") or None, e.get("label", ""))
+            for pid, e in self.chosen
+        ]
+
+    @property
+    def cache_seconds(self) -> int:
+        return max(int(app_settings.RECOMMENDATIONS_ROW_CACHE_SECONDS or 0), 0)
+
+    @cached_property
+    def cache_key(self) -> str:
+        if not self.chosen:
+            return ""
+        entries = self.entries
+        sentences = app_settings.RECOMMENDATIONS_SENTENCES
+        wanted = [sentence_key(pid, via) for pid, _, via, _ in entries if via] if sentences else []
+        try:
+            found = cache.get_many([ROW_VERSION_KEY, *wanted])
+            version = found.get(ROW_VERSION_KEY)
+            if version is None:
+                version = _new_row_version()
+                if not cache.add(ROW_VERSION_KEY, version, timeout=None):
+                    version = cache.get(ROW_VERSION_KEY)
+        except Exception:  # noqa: BLE001 - the cache is down: render afresh
+            logger.warning("Could not read the recommendation rows' version", exc_info=True)
+            return ""
+        if version is None:
+            return ""
+        facts = [
+            entries,
+            self.limit,
+            sorted(p.pk for p in self.known),
+            version,
+            get_language(),
+            bool(sentences),
+            [found.get(key) or "" for key in wanted],
+        ]
+        digest = hashlib.blake2b(json.dumps(facts, default=str).encode(), digest_size=12)
+        return digest.hexdigest()
+
+    def _list(self) -> list[Recommendation]:
+        if self._items is None:
+            self._items = _materialise(self.chosen, self.limit, self.known) if self.chosen else []
+        return self._items
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return bool(self._list())
+
+    def __getitem__(self, index):
+        if not isinstance(index, (int, slice)):
+            # Django's templates try ``row["cache_key"]`` before the attribute: no loading.
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices")
+        return self._list()[index]
+
+    def __repr__(self) -> str:
+        loaded = "loaded" if self._items is not None else "not loaded"
+        return f"<{type(self).__name__} of {len(self.chosen)} candidates, {loaded}>"
 
 
 class _Merge:

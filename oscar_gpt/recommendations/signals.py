@@ -1,7 +1,8 @@
 """Keep recommendations fresh: a shopper's product view, basket line or order queues an
 incremental update (once per ``RECOMMENDATIONS_UPDATE_DELAY_S``: the events in between are
 read together); a merchant's rule or a hand-picked recommendation rewrites the lists it
-touches; a new product is picked up by the next update.
+touches; a new product is picked up by the next update. Saving or deleting a product, stock
+record or product image makes the storefront's cached recommendation rows stale.
 
 Oscar's signals are reached through ``get_class``, so forked apps keep working. A broker that
 is down costs freshness, not correctness: the periodic rebuild reads every event anyway.
@@ -26,7 +27,9 @@ logger = logging.getLogger(__name__)
 QUEUED_KEY = "oscar_gpt:recs:update-queued"
 
 Product = get_model("catalogue", "Product")
+ProductImage = get_model("catalogue", "ProductImage")
 ProductRecommendation = get_model("catalogue", "ProductRecommendation")
+StockRecord = get_model("partner", "StockRecord")
 
 
 def _send(task, *args, **options) -> None:
@@ -91,6 +94,17 @@ def _product_saved(sender, instance, created=False, raw=False, **kwargs):
         schedule_update()  # a new product gets content neighbours once its vector is there
 
 
+def _catalogue_changed(sender, using=None, **kwargs):
+    """What a cached recommendation row shows (title, price, image, being public) may have
+    changed: bump the rows' version now, and again when the change commits (a row rendered
+    in between, from the old data, is stored under a version no one asks for again)."""
+    from .service import bump_row_version
+
+    bump_row_version()
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(bump_row_version, using=using)
+
+
 def _hand_picked_changed(sender, instance, **kwargs):
     schedule_refresh([instance.primary_id])
 
@@ -117,6 +131,12 @@ def connect() -> None:
     order_placed.connect(_order_placed, dispatch_uid="oscar_gpt_recs_order")
     post_save.connect(_product_saved, sender=Product, dispatch_uid="oscar_gpt_recs_product")
     for signal in (post_save, post_delete):
+        for model in (Product, StockRecord, ProductImage):
+            signal.connect(
+                _catalogue_changed,
+                sender=model,
+                dispatch_uid=f"oscar_gpt_recs_row_{model._meta.label_lower}_{signal is post_save}",
+            )
         signal.connect(
             _hand_picked_changed,
             sender=ProductRecommendation,

@@ -10,6 +10,11 @@ On the basket page, ``basket=request.basket`` ("Often bought with" what is in it
 else, neither (the shopper's own list). An anonymous shopper's recently viewed products
 (Oscar's cookie) stand in for a history. The tag reads stored lists (two indexed queries);
 it never computes recommendations.
+
+It returns a :class:`~oscar_gpt.recommendations.service.RecommendationRow`: the chosen
+products, loaded only when the row is iterated. ``row.html`` caches its HTML under the row's
+``cache_key`` (``RECOMMENDATIONS_ROW_CACHE_SECONDS``), so a cached row costs the list query
+and a cache lookup, no product query and no rendering.
 """
 
 from django import template
@@ -31,10 +36,12 @@ def gpt_recommendations(context, product=None, user=None, basket=None, limit=4):
     basket_products = []
     if basket is not None and getattr(basket, "id", None):
         basket_products = [line.product for line in basket.all_lines() if line.product_id]
+    # The lazy row: a cached row never loads its products.
     return service.recommendations_for(
         product=product,
         user=user,
         basket_products=basket_products,
         viewed=viewed,
         limit=int(limit),
+        lazy=True,
     )

@@ -5,13 +5,18 @@ API; the management commands; the signals that keep the lists fresh."""
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from oscar.core.loading import get_class, get_model
 from oscar.test.factories import create_order, create_product
 
@@ -79,8 +84,6 @@ def shop():
 
 def recommended(response) -> list[tuple[int, str]]:
     """``(product id, reason text)`` of each recommendation on a page."""
-    import re
-
     html = response.content.decode()
     items = re.findall(
         r'data-product="(\d+)" data-reason="(\w+)">.*?<p class="oscar-gpt-reason[^"]*">([^<]*)</p>',
@@ -264,3 +267,164 @@ def test_shopper_actions_queue_one_update(shop, monkeypatch, django_capture_on_c
     assert result["events"] == 4 and result["shoppers"] == 2  # a basket and an order line each
     lantern = RecommendationList.objects.get(product=shop.p["lantern"]).items
     assert lantern[0][2] == "bought_with"
+
+
+# -- the cached row -------------------------------------------------------------------------
+
+#: What a cached row saves: the products, their images, their stock records.
+ROW_TABLES = ["catalogue_product", "catalogue_productimage", "partner_stockrecord"]
+
+
+def row_cache(settings, seconds: int) -> None:
+    settings.OSCAR_GPT = {**settings.OSCAR_GPT, "RECOMMENDATIONS_ROW_CACHE_SECONDS": seconds}
+
+
+def page_queries(client, url) -> tuple[str, list[str]]:
+    """The page's recommendations row, and the SQL of every query the page made."""
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200
+    row = re.search(
+        r'<section class="oscar-gpt-recommendations".*?</section>', page.content.decode(), re.S
+    )
+    assert row, "the page has a recommendations row"
+    sql = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    return row.group(0), sql
+
+
+def tables(sql: list[str]) -> list[str]:
+    return sorted(re.search(r'FROM "(\w+)"', q).group(1) for q in sql)
+
+
+def loads_products(sql: list[str]) -> bool:
+    """Whether the row's products were loaded (their images prefetched; the page's own
+    product's images are read by ``product_id = ...``)."""
+    return any('FROM "catalogue_productimage"' in q and '"product_id" IN (' in q for q in sql)
+
+
+def cached_rows() -> list[str]:
+    # The sandbox's cache is a LocMemCache: its keys, to count the rows stored.
+    return [key for key in caches["default"]._cache if "oscar_gpt_recommendations_row" in key]
+
+
+def card(row: str, product) -> str:
+    found = re.search(rf'<li [^>]*data-product="{product.pk}".*?</li>', row, re.S)
+    return found.group(0) if found else ""
+
+
+def warm_up(client, settings, *urls) -> None:
+    """One render of each page with the row cache off: thumbnails made, the recently-viewed
+    cookie set, Oscar's own caches filled, so that later renders differ only by the row."""
+    seconds = settings.OSCAR_GPT.get("RECOMMENDATIONS_ROW_CACHE_SECONDS", 300)
+    row_cache(settings, 0)
+    for url in urls:
+        client.get(url)
+    row_cache(settings, seconds)
+
+
+def test_the_row_loads_its_products_only_when_iterated(shop):
+    tent = shop.p["tent"]
+    with CaptureQueriesContext(connection) as queries:
+        row = service.recommendation_row(product=tent, limit=4)
+        key = row.cache_key
+    assert len(queries) == 1 and key  # the stored lists; the version is in the cache
+    with CaptureQueriesContext(connection) as queries:
+        items = list(row)
+        assert len(row) == 4 and row[0] is items[0] and list(row) == items
+    assert tables([q["sql"] for q in queries]) == ROW_TABLES  # loaded once
+    listed = service.recommendations_for(product=tent, limit=4)
+    assert type(listed) is list and listed == items  # the API's plain list, unchanged
+    # The same choice has the same key; a catalogue change or another language, another.
+    assert service.recommendation_row(product=tent, limit=4).cache_key == key
+    with translation.override("de"):
+        assert service.recommendation_row(product=tent, limit=4).cache_key != key
+    service.bump_row_version()
+    assert service.recommendation_row(product=tent, limit=4).cache_key != key
+
+
+def test_a_cached_row_costs_no_product_query_and_renders_the_same(client, shop, settings):
+    url = shop.p["tent"].get_absolute_url()
+    warm_up(client, settings, url)
+    first, first_sql = page_queries(client, url)
+    second, second_sql = page_queries(client, url)
+    assert second == first and 'data-product="' in first
+    assert not Counter(second_sql) - Counter(first_sql)
+    # Exactly the products, their images and stock records: the stored lists are still read.
+    assert tables((Counter(first_sql) - Counter(second_sql)).elements()) == ROW_TABLES
+    assert len(first_sql) - len(second_sql) == 3
+    assert any("oscar_gpt_recommendationlist" in q for q in second_sql)
+    assert len(cached_rows()) == 1
+
+
+def test_a_price_title_or_publication_change_shows_on_the_next_render(client, shop, settings):
+    url = shop.p["tent"].get_absolute_url()
+    bag = shop.p["sleeping bag"]
+    warm_up(client, settings, url)
+    page_queries(client, url)
+    row, sql = page_queries(client, url)
+    assert not loads_products(sql), "the row came from the cache"
+    assert "£25.00" in card(row, bag)
+
+    record = bag.stockrecords.get()
+    record.price = Decimal("31.50")
+    record.save()
+    row, sql = page_queries(client, url)
+    assert loads_products(sql) and "£31.50" in card(row, bag) and "£25.00" not in card(row, bag)
+
+    page_queries(client, url)
+    bag.title = "Down Sleeping Bag"
+    bag.save()
+    row, _ = page_queries(client, url)
+    assert 'title="Down Sleeping Bag">Down Sleeping Bag</a>' in card(row, bag)
+
+    page_queries(client, url)
+    bag.is_public = False
+    bag.save()
+    row, _ = page_queries(client, url)
+    assert card(row, bag) == "" and 'data-product="' in row
+
+
+def test_a_timeout_of_0_caches_nothing(client, shop, settings):
+    row_cache(settings, 0)
+    url = shop.p["tent"].get_absolute_url()
+    warm_up(client, settings, url)
+    first, first_sql = page_queries(client, url)
+    second, second_sql = page_queries(client, url)
+    assert second == first
+    assert Counter(second_sql) == Counter(first_sql) and loads_products(second_sql)
+    assert cached_rows() == []
+
+
+def test_each_language_has_its_own_cached_row(client, shop, settings):
+    assert len(settings.LANGUAGES) > 1
+    tent = shop.p["tent"]
+    english = tent.get_absolute_url()
+    with translation.override("de"):
+        german = tent.get_absolute_url()
+    assert english.startswith("/en-gb/") and german.startswith("/de/")
+    warm_up(client, settings, english, german)
+    page_queries(client, english)
+    _, sql = page_queries(client, english)
+    assert not loads_products(sql)
+    row, sql = page_queries(client, german)
+    assert loads_products(sql), "not the English row"
+    assert 'href="/de/catalogue/' in row and "/en-gb/" not in row
+    again, sql = page_queries(client, german)
+    assert again == row and not loads_products(sql)
+    assert len(cached_rows()) == 2
+
+
+def test_a_cache_that_is_down_costs_the_cache_not_the_page(client, shop, monkeypatch):
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache down")
+
+            return fail
+
+    monkeypatch.setattr(service, "cache", Down())
+    service.bump_row_version()  # never raises
+    assert service.recommendation_row(product=shop.p["tent"], limit=4).cache_key == ""
+    row, sql = page_queries(client, shop.p["tent"].get_absolute_url())
+    assert 'data-product="' in row and loads_products(sql)
+    assert cached_rows() == []
