@@ -15,6 +15,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,11 @@ def refresh_vectors(
     product_ids: Iterable[int] | None = None, batch_size: int = 256, *, embedder=None
 ) -> int:
     """Bring the stored vectors of ``product_ids`` (default: every browsable product) up to
-    date; returns how many products were embedded. Unchanged products cost no embedding."""
+    date; returns how many products were embedded. Unchanged products cost no embedding.
+
+    The model embeds one batch in a thread of its own (torch releases the GIL) while this
+    thread reads the next batch from the database and writes the previous one: the database
+    stays in this thread, and its round trips no longer add to the model's time."""
     embedder = embedder or _embedder()
     name = model_name(embedder)
     if product_ids is None:
@@ -115,50 +120,69 @@ def refresh_vectors(
     pks = list(queryset.values_list("pk", flat=True))
     embedded = 0
     category_paths: dict[int, str] = {}
-    for start in range(0, len(pks), batch_size):
-        chunk = pks[start : start + batch_size]
-        products = (
-            queryset.filter(pk__in=chunk)
-            .prefetch_browsable_categories()
-            .prefetch_attribute_values()
-        )
-        stored = dict(
-            ProductVector.objects.filter(product_id__in=chunk).values_list(
-                "product_id", "fingerprint"
-            )
-        )
-        stale = []
-        for product in products:
-            text = product_text(product, category_paths)
-            current = fingerprint(text, name)
-            if stored.get(product.pk) != current:
-                stale.append((product.pk, text, current))
-        if not stale:
-            continue
-        vectors = np.asarray(embedder.embed([text for _, text, _ in stale]), dtype=np.float32)
-        vectors = _normalised(vectors)
-        now = timezone.now()
-        rows = [
-            ProductVector(
-                product_id=pk,
-                vector=np.ascontiguousarray(vector).tobytes(),
-                dimension=int(vector.shape[0]),
-                embedding_model=name,
-                fingerprint=current,
-                updated_at=now,
-            )
-            for (pk, _, current), vector in zip(stale, vectors, strict=True)
-        ]
-        # One statement per batch, and safe against a concurrent refresh of the same products.
-        ProductVector.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["product"],
-            update_fields=["vector", "dimension", "embedding_model", "fingerprint", "updated_at"],
-        )
-        embedded += len(rows)
-        mark_changed()
+    pending: tuple[Future, list] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="oscar-gpt-embed") as pool:
+        try:
+            for start in range(0, len(pks), batch_size):
+                stale = _stale(queryset, pks[start : start + batch_size], name, category_paths)
+                submitted = None
+                if stale:
+                    texts = [text for _, text, _ in stale]
+                    submitted = (pool.submit(embedder.embed, texts), stale)
+                if pending is not None:
+                    embedded += _store(*pending, name)
+                pending = submitted
+            if pending is not None:
+                embedded += _store(*pending, name)
+                pending = None
+        finally:
+            if pending is not None:  # a failure elsewhere: don't leave the model running
+                pending[0].cancel()
     return embedded
+
+
+def _stale(queryset, chunk: list[int], name: str, category_paths: dict) -> list[tuple]:
+    """``(product id, text, fingerprint)`` of the products in ``chunk`` whose stored vector
+    is missing or was made from another text or model."""
+    products = (
+        queryset.filter(pk__in=chunk).prefetch_browsable_categories().prefetch_attribute_values()
+    )
+    stored = dict(
+        ProductVector.objects.filter(product_id__in=chunk).values_list("product_id", "fingerprint")
+    )
+    stale = []
+    for product in products:
+        text = product_text(product, category_paths)
+        current = fingerprint(text, name)
+        if stored.get(product.pk) != current:
+            stale.append((product.pk, text, current))
+    return stale
+
+
+def _store(embedding: Future, stale: list[tuple], name: str) -> int:
+    """Write the vectors of one batch once the model has them; returns how many."""
+    vectors = _normalised(np.asarray(embedding.result(), dtype=np.float32))
+    now = timezone.now()
+    rows = [
+        ProductVector(
+            product_id=pk,
+            vector=np.ascontiguousarray(vector).tobytes(),
+            dimension=int(vector.shape[0]),
+            embedding_model=name,
+            fingerprint=current,
+            updated_at=now,
+        )
+        for (pk, _, current), vector in zip(stale, vectors, strict=True)
+    ]
+    # One statement per batch, and safe against a concurrent refresh of the same products.
+    ProductVector.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["product"],
+        update_fields=["vector", "dimension", "embedding_model", "fingerprint", "updated_at"],
+    )
+    mark_changed()
+    return len(rows)
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:
