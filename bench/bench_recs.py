@@ -44,6 +44,20 @@ def load() -> str:
     return f"load average {one:.1f} (5 min {five:.1f})"
 
 
+def cpu_reference() -> float:
+    """Seconds this machine takes for 10 million Python additions (best of 3), printed with
+    the figures: runs on different machines (or one machine on a slow day) are compared
+    through it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 # -- quality --------------------------------------------------------------------------------
 
 
@@ -523,7 +537,8 @@ def scale(args) -> dict:
 
     from oscar_gpt.recommendations import embeddings, service
 
-    results: dict = {"load_before": load()}
+    results: dict = {"load_before": load(), "cpu_reference_s": cpu_reference()}
+    print(f"CPU reference: 10M Python additions in {results['cpu_reference_s']:.2f} s")
     shop = SyntheticShop(args.products, args.events, args.categories)
     print(f"Synthetic shop: {args.products} products, {args.events} events; {load()}")
     if not shop.load_existing():
