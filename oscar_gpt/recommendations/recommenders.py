@@ -39,13 +39,16 @@ def reason_code(reason: str) -> int:
     return REASON_CODES.index(reason)
 
 
-def _lookup(ids: np.ndarray, wanted) -> np.ndarray:
-    """Positions of ``wanted`` in the unique (unsorted) ``ids``; -1 where absent."""
+def _lookup(ids: np.ndarray, wanted, sorted_index=None) -> np.ndarray:
+    """Positions of ``wanted`` in the unique (unsorted) ``ids``; -1 where absent.
+    ``sorted_index``: ``(order, ids[order])`` when the caller keeps it."""
     wanted = np.asarray(wanted, dtype=np.int64)
     if not len(ids):
         return np.full(len(wanted), -1, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    ranked = ids[order]
+    if sorted_index is None:
+        order = np.argsort(ids, kind="stable")
+        sorted_index = (order, ids[order])
+    order, ranked = sorted_index
     at = np.minimum(np.searchsorted(ranked, wanted), len(ids) - 1)
     return np.where(ranked[at] == wanted, order[at], -1)
 
@@ -98,10 +101,21 @@ class Dataset:
 
     def positions(self, product_ids) -> np.ndarray:
         """Columns of ``product_ids``; -1 for products not in the dataset."""
-        return _lookup(self.product_ids, product_ids)
+        return _lookup(self.product_ids, product_ids, self._sorted("product_ids"))
 
     def shopper_rows(self, shopper_ids) -> np.ndarray:
-        return _lookup(self.shopper_ids, shopper_ids)
+        return _lookup(self.shopper_ids, shopper_ids, self._sorted("shopper_ids"))
+
+    def _sorted(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(order, ids[order])`` of ``product_ids`` or ``shopper_ids``, kept until the array
+        is replaced (:meth:`extend`): a lookup then costs a binary search, not a sort of
+        every id (an update looks up products many times)."""
+        ids = getattr(self, name)
+        kept = self.__dict__.setdefault("_sorted_ids", {}).get(name)
+        if kept is None or kept[0] is not ids:
+            order = np.argsort(ids, kind="stable")
+            kept = self._sorted_ids[name] = (ids, order, ids[order])
+        return kept[1], kept[2]
 
     def _build(self, events: Events, kinds, shape) -> sp.csr_matrix:
         if kinds is not None:

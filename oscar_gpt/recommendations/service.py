@@ -1028,11 +1028,16 @@ def _apply_update(state: State, build: RecommendationBuild, product_ids: list[in
     )
     if not len(new) and not product_ids and not vector_changed:
         return {"events": 0, "products": 0, "shoppers": 0}
-    unknown = [
-        pid
-        for pid in {*new.products.tolist(), *product_ids, *vector_changed}
-        if data.positions([pid])[0] < 0
-    ]
+    mentioned = np.unique(
+        np.concatenate(
+            [
+                new.products,
+                np.asarray(product_ids, dtype=np.int64),
+                np.asarray(vector_changed, dtype=np.int64),
+            ]
+        )
+    )
+    unknown = mentioned[data.positions(mentioned) < 0].tolist()
     catalogue = load_catalogue(unknown) if unknown else None
     new_columns = data.extend(
         new,
