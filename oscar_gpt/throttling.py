@@ -9,6 +9,10 @@ behind proxies the shop declares with ``REST_FRAMEWORK["NUM_PROXIES"]`` (DRF's s
 it to the number of reverse proxies in front of Django, e.g. 1 behind nginx). Left unset,
 DRF would take any address a client writes into that header, and one client could ask
 without limit.
+
+The Q&A ask limits also tell :mod:`oscar_gpt.middleware` which address or session they
+refused and for how long, so that middleware (optional) can refuse that client's next asks
+before Django does any work.
 """
 
 from __future__ import annotations
@@ -18,14 +22,23 @@ import math
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from .app_settings import app_settings
+
+
+def client_ip(request) -> str:
+    """The address the per-IP limits count: ``REMOTE_ADDR`` unless proxies are declared."""
+    if api_settings.NUM_PROXIES is None:  # no declared proxy: the header is the client's
+        return request.META.get("REMOTE_ADDR", "")
+    return BaseThrottle.get_ident(None, request)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     #: The ``RATE_LIMITS`` key, e.g. "qa_ip".
     scope = ""
+    #: Tell :mod:`oscar_gpt.middleware` when this limit refuses (its cache key and the wait).
+    remember_refusals = False
 
     def get_rate(self):
         return app_settings.RATE_LIMITS.get(self.scope)
@@ -41,9 +54,20 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_ident(self, request):
-        if api_settings.NUM_PROXIES is None:  # no declared proxy: the header is the client's
-            return request.META.get("REMOTE_ADDR", "")
-        return super().get_ident(request)
+        return client_ip(request)
+
+    def throttle_failure(self):
+        # Called by allow_request() with self.key, self.history and self.now set, for DRF's
+        # views and check() alike. wait() is exact here: no request under this key can be
+        # let through before the oldest one counted leaves the window.
+        if self.remember_refusals:
+            wait = self.wait()
+            if wait is not None and wait > 0:
+                from .middleware import REFUSED  # it imports this module
+
+                if REFUSED.active:  # the middleware is installed
+                    REFUSED.refuse(self.key, wait)
+        return super().throttle_failure()
 
 
 class IPThrottle(_SettingsRateThrottle):
@@ -67,17 +91,22 @@ class UserThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
 
 
-def throttles_for(name: str) -> list[type[_SettingsRateThrottle]]:
-    """The throttle classes of one endpoint family: ``throttles_for("qa")``."""
+def throttles_for(name: str, remember_refusals: bool = False) -> list[type[_SettingsRateThrottle]]:
+    """The throttle classes of one endpoint family: ``throttles_for("qa")``.
+
+    ``remember_refusals``: the per-IP and per-session limits record each refusal for
+    :class:`oscar_gpt.middleware.RateLimitedClientsMiddleware` (users need the database)."""
     classes = []
     for kind, base in (("ip", IPThrottle), ("session", SessionThrottle), ("user", UserThrottle)):
-        classes.append(
-            type(f"{name.title()}{kind.title()}Throttle", (base,), {"scope": f"{name}_{kind}"})
-        )
+        attrs = {
+            "scope": f"{name}_{kind}",
+            "remember_refusals": remember_refusals and kind in ("ip", "session"),
+        }
+        classes.append(type(f"{name.title()}{kind.title()}Throttle", (base,), attrs))
     return classes
 
 
-QA_THROTTLES = throttles_for("qa")
+QA_THROTTLES = throttles_for("qa", remember_refusals=True)
 REPORT_THROTTLES = throttles_for("qa_report")
 FINDER_THROTTLES = throttles_for("finder")
 

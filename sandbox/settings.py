@@ -94,6 +94,8 @@ SITE_ID = 1
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Optional, early: a client the Q&A limits just refused is refused again at no cost.
+    "oscar_gpt.middleware.RateLimitedClientsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

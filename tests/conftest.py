@@ -87,3 +87,14 @@ def _fresh_vector_index():
     if module is not None:
         module.clear_cache()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_refusals():
+    """The fast-refusal middleware's table is per process: no test inherits another's."""
+    import sys
+
+    module = sys.modules.get("oscar_gpt.middleware")
+    if module is not None:
+        module.REFUSED.clear()
+    yield

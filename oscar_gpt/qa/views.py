@@ -41,6 +41,19 @@ def _json_error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def refused(request, wait: float):
+    """The ask's 429; also what ``oscar_gpt.middleware`` answers a client refused a moment ago."""
+    if wants_json(request):
+        response = _json_error(
+            _("Too many questions. Please try again in %(seconds)d seconds.")
+            % {"seconds": int(wait) + 1},
+            status=429,
+        )
+        response["Retry-After"] = str(int(wait) + 1)
+        return response
+    return throttling.too_many_requests(wait)
+
+
 class AskView(View):
     """POST a question about a product."""
 
@@ -51,15 +64,7 @@ class AskView(View):
         had_session = bool(request.session.session_key)
         wait = throttling.check(request, throttling.QA_THROTTLES)
         if wait is not None:
-            if wants_json(request):
-                response = _json_error(
-                    _("Too many questions. Please try again in %(seconds)d seconds.")
-                    % {"seconds": int(wait) + 1},
-                    status=429,
-                )
-                response["Retry-After"] = str(int(wait) + 1)
-                return response
-            return throttling.too_many_requests(wait)
+            return refused(request, wait)
         session_key = _session_key(request)
         if not had_session:
             throttling.count_new_session(request, throttling.QA_THROTTLES)
