@@ -322,6 +322,10 @@ def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
                 number = next(counter, None)
             if number is None:
                 return
+            if args.abuse_paced:  # question n no sooner than n/N of the way through
+                due = begun + number * args.abuse_seconds / args.abuse_requests
+                if STOP.wait(max(0.0, due - time.perf_counter())):
+                    return
             sender = client
             if mode != "cookie":  # a client that drops its cookies: a new session each time
                 sender = CountingShopper(port, recorder, source, kind="abuse")
@@ -641,6 +645,12 @@ def main() -> None:
     parser.add_argument("--abuse-seconds", type=float, default=10)
     parser.add_argument("--abuse-requests", type=int, default=1000)
     parser.add_argument("--abuse-connections", type=int, default=8)
+    parser.add_argument(
+        "--abuse-paced",
+        action="store_true",
+        help="spread the client's questions evenly over --abuse-seconds (default: as fast as"
+        " its connections go)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=180)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=1, help="1: sync workers")
@@ -648,6 +658,11 @@ def main() -> None:
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="broker and cache")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument(
+        "--no-fast-refusals",
+        action="store_true",
+        help="without the sandbox's RateLimitedClientsMiddleware (limits in the views only)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs' folder")
     args = parser.parse_args()
     modes = [m for m in args.abusers.split(",") if m]
@@ -666,7 +681,9 @@ def main() -> None:
     run = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="load_qa_"))
     env = configure(work, args.database, args.redis, run)
-    log(f"run {run}: logs in {work}")
+    if args.no_fast_refusals:
+        env["BENCH_FAST_REFUSALS"] = "0"
+    log(f"run {run}: logs in {work}; fast refusals {'off' if args.no_fast_refusals else 'on'}")
     worker = server = None
     phases: list[Phase] = []
     try:

@@ -22,6 +22,8 @@ Two switches from the environment, for ``bench/load_qa.py``:
 * ``BENCH_CACHE_URL=redis://...`` puts Django's cache (the rate limiter's counters) in Redis,
   shared by all gunicorn workers, as ``docs/deployment.md`` asks (the sandbox's ``locmem``
   cache is one per process); ``BENCH_CACHE_PREFIX`` keeps the run's keys apart;
+* ``BENCH_FAST_REFUSALS=0`` leaves ``oscar_gpt.middleware.RateLimitedClientsMiddleware`` out
+  (``load_qa.py --no-fast-refusals``).
 * ``BENCH_CONN_MAX_AGE=60`` keeps database connections open between requests (the sandbox
   opens one per request: ``conn_max_age=0``), for ``bench_qa.py --conn-max-age``.
 """
@@ -39,6 +41,8 @@ OSCAR_GPT = {
 }
 if os.environ.get("BENCH_RATE_LIMITS") == "shipped":
     del OSCAR_GPT["RATE_LIMITS"]
+if os.environ.get("BENCH_FAST_REFUSALS") == "0":  # the Q&A limits without the middleware
+    MIDDLEWARE = [m for m in MIDDLEWARE if not m.endswith("RateLimitedClientsMiddleware")]  # noqa: F405
 if os.environ.get("BENCH_CACHE_URL"):
     CACHES = {
         "default": {
