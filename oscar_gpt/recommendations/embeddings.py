@@ -28,6 +28,7 @@ from oscar.core.loading import get_model
 from ..descriptions.facts import attribute_facts
 from ..models import ProductVector
 
+Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")
 
 #: Characters of the description that go into a product's text: the start says what it is.
@@ -151,6 +152,8 @@ def _stale(queryset, chunk: list[int], name: str, category_paths: dict) -> list[
     stored = dict(
         ProductVector.objects.filter(product_id__in=chunk).values_list("product_id", "fingerprint")
     )
+    products = list(products)
+    _fill_category_paths(products, category_paths)
     stale = []
     for product in products:
         text = product_text(product, category_paths)
@@ -158,6 +161,30 @@ def _stale(queryset, chunk: list[int], name: str, category_paths: dict) -> list[
         if stored.get(product.pk) != current:
             stale.append((product.pk, text, current))
     return stale
+
+
+def _fill_category_paths(products, paths: dict[int, str]) -> None:
+    """Put the "A > B > C" of every category of ``products`` not in ``paths`` yet into it,
+    with one query for all their ancestors (treebeard's materialised paths: an ancestor's
+    path is a prefix), as :func:`product_text` would write it one query per category."""
+    missing = {}
+    for product in products:
+        for category in product.get_categories():
+            if category.pk not in paths:
+                missing[category.pk] = category
+    if not missing:
+        return
+    step = Category.steplen
+    prefixes = {
+        category.path[: step * depth]
+        for category in missing.values()
+        for depth in range(1, category.depth + 1)
+    }
+    names = dict(Category.objects.filter(path__in=prefixes).values_list("path", "name"))
+    for pk, category in missing.items():
+        ancestors = [category.path[: step * depth] for depth in range(1, category.depth + 1)]
+        if all(path in names for path in ancestors):
+            paths[pk] = " > ".join(names[path] for path in ancestors)
 
 
 def _store(embedding: Future, stale: list[tuple], name: str) -> int:
