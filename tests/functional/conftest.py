@@ -19,3 +19,13 @@ def manager(client, django_user_model):
     user.user_permissions.add(Permission.objects.get(codename="manage_finetuning"))
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The Q&A tasks that would have been queued (question ids), none sent to a broker."""
+    from oscar_gpt.qa import service
+
+    sent = []
+    monkeypatch.setattr(service, "_enqueue", sent.append)
+    return sent

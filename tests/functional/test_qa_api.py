@@ -31,13 +31,6 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(service, "_enqueue", sent.append)
-    return sent
-
-
-@pytest.fixture
 def product():
     return headphones(headphones_class())
 

@@ -23,7 +23,6 @@ from rest_framework.test import APIClient
 from oscar_gpt import middleware, throttling
 from oscar_gpt.api import qa_views as api_views
 from oscar_gpt.models import Question
-from oscar_gpt.qa import service
 from oscar_gpt.qa import views as qa_views
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
@@ -70,13 +69,6 @@ def dispatched(monkeypatch):
 
         monkeypatch.setattr(view_class, "dispatch", counting)
     return calls
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(service, "_enqueue", sent.append)
-    return sent
 
 
 @pytest.fixture
