@@ -341,7 +341,7 @@ def train(
     """
     import torch
 
-    from ..llm.imports import import_name, import_names
+    from ..llm.imports import import_name, import_names, loading
 
     AutoModelForCausalLM, Trainer, TrainingArguments = import_names(
         "transformers", "AutoModelForCausalLM", "Trainer", "TrainingArguments"
@@ -369,7 +369,8 @@ def train(
     if not len(train_set):
         raise ValueError("The export has no training examples.")
 
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, **kwargs)
+    with loading():
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, **kwargs)
     if "gguf_file" in kwargs:  # plain tensors now; the GGUF "quantizer" only marks the origin
         model.hf_quantizer = None
         if getattr(model.config, "quantization_config", None) is not None:
@@ -380,16 +381,17 @@ def train(
     if lora:
         LoraConfig, get_peft_model = import_names("peft", "LoraConfig", "get_peft_model")
 
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                task_type="CAUSAL_LM",
-                r=params.lora_r,
-                lora_alpha=params.lora_alpha,
-                lora_dropout=params.lora_dropout,
-                target_modules="all-linear",
-            ),
-        )
+        with loading():
+            model = get_peft_model(
+                model,
+                LoraConfig(
+                    task_type="CAUSAL_LM",
+                    r=params.lora_r,
+                    lora_alpha=params.lora_alpha,
+                    lora_dropout=params.lora_dropout,
+                    target_modules="all-linear",
+                ),
+            )
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     cuda = device.startswith("cuda")
     bf16 = cuda and torch.cuda.is_bf16_supported()

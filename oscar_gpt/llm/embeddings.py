@@ -33,7 +33,7 @@ class Embedder:
     """A sentence-transformers model; ``embed`` returns unit-length float32 vectors."""
 
     def __init__(self, model: str | None = None, device: str = "auto", batch_size: int = 64):
-        from .imports import import_name
+        from .imports import import_name, loading
         from .local import pick_device
 
         SentenceTransformer = import_name("sentence_transformers", "SentenceTransformer")
@@ -48,7 +48,8 @@ class Embedder:
         self.name = Path(model).name if Path(model).exists() else model
         self.device = pick_device(device)
         self.batch_size = batch_size
-        self.model = SentenceTransformer(model, device=self.device)
+        with loading():
+            self.model = SentenceTransformer(model, device=self.device)
         dimension = getattr(self.model, "get_embedding_dimension", None)
         self.dimension = (dimension or self.model.get_sentence_embedding_dimension)()
         self.lock = threading.Lock()

@@ -5,7 +5,8 @@ while the first is still building it can fail with "cannot import name 'AutoMode
 from 'transformers'" (sentence-transformers, peft and the Trainer all import transformers).
 Workers run tasks in several threads: the ``threads`` pool by design, and the ``solo`` pool
 runs countdown/ETA tasks in its timer thread while the main thread runs another task. So
-every import of these libraries in the app goes through :func:`import_names`.
+every import of these libraries in the app goes through :func:`import_names`, and every
+model is built under :func:`loading`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def import_names(module: str, *names: str) -> tuple[Any, ...]:
             return tuple(getattr(imported, name) for name in names)
         except AttributeError as exc:
             raise ImportError(f"cannot import name {exc.name!r} from {module!r}") from exc
+
+
+def loading() -> threading.RLock:
+    """Hold while a model is built (``with loading(): ...``): transformers and accelerate
+    build weights on the "meta" device through process-wide switches while a model loads,
+    so a model built in another thread at that moment gets weights without data ("Cannot
+    copy out of meta tensor"). The same lock as the imports' (re-entrant)."""
+    return _lock
 
 
 def import_name(module: str, name: str) -> Any:

@@ -27,7 +27,7 @@ from django.core.checks import Error
 
 from .base import Backend, Completion, Messages, StreamChunk
 from .errors import BadRequest, ConfigurationError
-from .imports import import_name, import_names
+from .imports import import_name, import_names, loading
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,8 @@ def load_model(
     key = (source, device, dtype)
     with _models_lock:
         if key not in _models:
-            _models[key] = LoadedModel(source, device, dtype, threads)
+            with loading():
+                _models[key] = LoadedModel(source, device, dtype, threads)
         return _models[key]
 
 

@@ -72,3 +72,69 @@ def test_a_missing_name_is_an_import_error():
         import_name("json", "no_such_name")
     with pytest.raises(ModuleNotFoundError):
         import_name("oscar_gpt_no_such_module", "anything")
+
+
+def _waits_for_loading(build) -> list:
+    """Run ``build(record)`` in a thread while this one holds ``loading()``; the model must
+    not be built before the lock is let go. Returns what was recorded."""
+    from oscar_gpt.llm.imports import loading
+    from oscar_gpt.llm.local import pick_device
+
+    pick_device("cpu")  # torch imported here, not in the thread (slow enough to look like waiting)
+    built = []
+    with loading():
+        thread = threading.Thread(target=build, args=(built.append,))
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and built == []  # waiting for the other load
+    thread.join(10)
+    assert not thread.is_alive()
+    return built
+
+
+def test_models_are_built_one_at_a_time(monkeypatch):
+    """transformers and accelerate build weights on the "meta" device through process-wide
+    switches: a model built in another thread meanwhile gets weights without data."""
+    from oscar_gpt.llm import local
+
+    class FakeLoaded:
+        def __init__(self, source, device, dtype, threads):
+            self.source = source
+
+    monkeypatch.setattr(local, "LoadedModel", FakeLoaded)
+    source = local.ModelSource("test-only-model-built-once", None)
+
+    def build(record):
+        record(local.load_model(source, "cpu"))
+
+    try:
+        built = _waits_for_loading(build)
+        assert built[0].source == source
+    finally:
+        local._models.pop((source, "cpu", "auto"), None)
+
+
+def test_embedders_are_built_one_at_a_time(monkeypatch):
+    from oscar_gpt.llm import embeddings, imports
+
+    class FakeSentenceTransformer:
+        def __init__(self, model, device):
+            self.model = model
+
+        def get_sentence_embedding_dimension(self):
+            return 3
+
+    real = imports.import_name
+    monkeypatch.setattr(
+        imports,
+        "import_name",
+        lambda module, name: FakeSentenceTransformer
+        if module == "sentence_transformers"
+        else real(module, name),
+    )
+
+    def build(record):
+        record(embeddings.Embedder(model="test-only-embedder", device="cpu"))
+
+    built = _waits_for_loading(build)
+    assert built[0].model.model == "test-only-embedder" and built[0].dimension == 3
