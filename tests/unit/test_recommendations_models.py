@@ -17,8 +17,11 @@ from oscar_gpt.recommendations.recommenders import (
     Neighbours,
     Popularity,
     blend,
+    rank_by_row,
     reason_code,
+    replace_rows,
     shopper_lists,
+    top_k_of_rows,
 )
 
 WEIGHTS = {"view": 1.0, "basket": 3.0, "order": 5.0}
@@ -229,15 +232,85 @@ def test_content_similarity_can_stay_within_a_products_category():
     assert data.product_ids[within.ids[0]].tolist() == [12, 13]  # 11 is in another category
 
 
-def test_placing_a_new_pair_in_a_neighbour_row():
+def test_placing_new_pairs_in_neighbour_rows():
     from oscar_gpt.recommendations.service import _place
 
-    table = Neighbours(
-        np.array([[1, 2, -1], [0, 2, 3]]), np.array([[0.9, 0.5, 0], [0.8, 0.6, 0.4]], np.float32)
+    def table():
+        return Neighbours(
+            np.array([[1, 2, -1], [0, 2, 3], [0, 1, 3]]),
+            np.array([[0.9, 0.5, 0], [0.8, 0.6, 0.4], [0.9, 0.8, 0.7]], np.float32),
+        )
+
+    one = table()
+    assert _place(one, [0], [3], [0.7]).tolist() == [0]  # a free place: between 1 and 2
+    assert one.ids[0].tolist() == [1, 3, 2]
+    assert one.scores[0].tolist() == pytest.approx([0.9, 0.7, 0.5])
+    assert not len(_place(one, [1], [4], [0.1]))  # full, and weaker than the last
+    assert not len(_place(one, [1], [4], [0.4]))  # as strong as the last: it stays
+    assert _place(one, [1], [3], [0.95]).tolist() == [1]  # already there, now the best
+    assert one.ids[1].tolist() == [3, 0, 2]
+    assert not len(_place(one, [1], [1], [1.0]))  # never the product itself
+
+    # Many pairs, many rows, at once: the same as placing them one by one.
+    many = table()
+    moved = _place(many, [0, 2, 0, 1, 2], [3, 4, 4, 1, 1], [0.7, 0.95, 0.6, 1.0, 0.85])
+    assert moved.tolist() == [0, 2]
+    assert many.ids[0].tolist() == [1, 3, 4]  # 2 (0.5) pushed out by 3 and 4
+    assert many.ids[1].tolist() == [0, 2, 3]  # itself: left out
+    assert many.ids[2].tolist() == [4, 0, 1]  # a new best; 1 rises to 0.85; 3 pushed out
+    assert many.scores[2].tolist() == pytest.approx([0.95, 0.9, 0.85])
+
+
+def _sorted_by_hand(matrix, k, skip):
+    """Each row's k largest positive entries, ties to the lower column, without the skipped
+    column: what ``top_k_of_rows`` must return, computed the slow way."""
+    dense = matrix.toarray()
+    result = []
+    for row, values in enumerate(dense):
+        entries = [(-v, c) for c, v in enumerate(values) if v > 0 and c != skip[row]]
+        result.append([c for _, c in sorted(entries)[:k]])
+    return result
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_top_k_of_crowded_rows_is_exact_with_ties_and_the_product_itself(k):
+    rng = np.random.default_rng(k)
+    matrix = sp.random(40, 300, density=0.4, format="csr", random_state=k, dtype=np.float32)
+    matrix.data = np.round(matrix.data * 5) / 5  # many ties, some zeros
+    skip = rng.integers(0, 300, 40)
+    matrix = matrix.tolil()
+    for row in range(0, 40, 3):
+        matrix[row, skip[row]] = 9.0  # the product itself is the largest of some rows
+    matrix = matrix.tocsr()
+    found = top_k_of_rows(matrix, k, skip=skip)
+    expected = _sorted_by_hand(matrix, k, skip)
+    assert [[c for c in row if c >= 0] for row in found.ids.tolist()] == expected
+
+
+def test_rank_by_row_orders_by_row_then_score_keeping_ties_in_order():
+    rows = np.array([1, 0, 1, 1, 0, 1, 1])
+    cols = np.array([10, 11, 12, 13, 14, 15, 16])
+    scores = np.array([0.5, -1.0, -0.0, 2.0, 3.0, 0.5, 0.0], dtype=np.float32)
+    ranked = rank_by_row(rows, cols, scores, 2, 5)
+    assert ranked.ids[0].tolist() == [14, 11, -1, -1, -1]
+    # 0.0 and -0.0 are equal: they keep the order they came in.
+    assert ranked.ids[1].tolist() == [13, 10, 15, 12, 16]
+
+
+def test_replacing_rows_of_a_sparse_matrix_leaves_the_others_alone():
+    matrix = sp.random(30, 40, density=0.3, format="csr", random_state=3, dtype=np.float32)
+    new = Neighbours(
+        np.array([[1, 2, -1], [5, -1, -1], [-1, -1, -1], [39, 0, 4]]),
+        np.array([[0.9, 0.5, 0], [0.3, 0, 0], [0, 0, 0], [1, 0.7, 0.2]], np.float32),
     )
-    assert _place(table, 0, 3, 0.7)  # a free place: in, between 1 and 2
-    assert table.ids[0].tolist() == [1, 3, 2]
-    assert not _place(table, 1, 4, 0.1)  # full, and weaker than the last
-    assert _place(table, 1, 3, 0.95)  # already there, now the best
-    assert table.ids[1].tolist() == [3, 0, 2]
-    assert not _place(table, 1, 1, 1.0)  # never the product itself
+    rows = np.array([7, 3, 29, 0])  # any order; row 29 loses everything
+    replaced = replace_rows(matrix, rows, new)
+    expected = matrix.toarray()
+    for i, row in enumerate(rows):
+        expected[row] = 0
+        for column, value in zip(new.ids[i], new.scores[i], strict=True):
+            if column >= 0:
+                expected[row, column] = value
+    assert np.array_equal(replaced.toarray(), expected)
+    untouched = np.setdiff1d(np.arange(30), rows)
+    assert (replaced[untouched] != matrix[untouched]).nnz == 0
