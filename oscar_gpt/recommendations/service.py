@@ -883,6 +883,10 @@ def _delete(queryset) -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id IN ({sql})", params)
 
 
+#: Lists as JSON for COPY: compact, and no check for circular references (plain lists).
+_to_json = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
+
+
 def _insert(rows: list[tuple]) -> None:
     """Insert list rows ``(kind, product id, user id, items, excluded, built at)``: with
     PostgreSQL's COPY where it is there (a hundred thousand rows in seconds)."""
@@ -902,8 +906,8 @@ def _insert(rows: list[tuple]) -> None:
                                 kind,
                                 product_id,
                                 user_id,
-                                json.dumps(items),
-                                json.dumps(excluded),
+                                _to_json(items),
+                                _to_json(excluded),
                                 built_at,
                             )
                         )
