@@ -23,7 +23,9 @@ worker's queue empty between them:
 2. ``abuse:cookie``: the same, and from second ``--abuse-at`` one client (one address, one
    session kept) fires up to ``--abuse-requests`` questions within ``--abuse-seconds``,
    ``--abuse-connections`` (8) at a time: its 200/202s against its 429s (with ``Retry-After``),
-   and the shoppers' latency while it fires against phase 1's;
+   and the shoppers' latency while it fires against phase 1's. The client runs in a process
+   of its own, as it would on its own machine (``--abuse-in-process``: as threads beside the
+   shoppers', sharing their interpreter lock, which slows the shoppers' own measurements);
 3. ``abuse:no-cookie``: the same client without cookies (each request a new session), and
 4. ``abuse:xff``: without cookies, sending a different ``X-Forwarded-For`` each time
    (``--abusers`` chooses among the three; all by default).
@@ -48,6 +50,7 @@ import platform
 import random
 import shlex
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -302,18 +305,29 @@ def shopper_loop(args, port, shop, recorder, source, seed, deadline, poll, error
         STOP.wait(max(0.0, min(pause, deadline - time.perf_counter())))
 
 
-def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
-    """One client: up to ``--abuse-requests`` questions within ``--abuse-seconds``."""
-    if STOP.wait(args.abuse_at):
-        return
-    product_id = args.abuse_product
+#: What the abusive client needs, handed to its own process as JSON.
+ABUSE_KEYS = (
+    "abuse_product",
+    "abuse_requests",
+    "abuse_seconds",
+    "abuse_connections",
+    "abuse_paced",
+)
+
+
+def fire_abuse(spec: dict, port: int, recorder, mode: str, source: str) -> tuple[float, float]:
+    """Up to ``abuse_requests`` questions within ``abuse_seconds``, ``abuse_connections`` at
+    a time, each recorded in ``recorder`` as an "abuse" hit; returns when it began and ended
+    (``time.perf_counter()``, the same clock in every process)."""
+    product_id = spec["abuse_product"]
     client = CountingShopper(port, recorder, source, kind="abuse")
-    counter = iter(range(args.abuse_requests))
+    counter = iter(range(spec["abuse_requests"]))
     lock = threading.Lock()
     begun = time.perf_counter()
-    stop = begun + args.abuse_seconds
+    stop = begun + spec["abuse_seconds"]
     if mode == "cookie":  # its session first, then every question in it
-        client.ask(product_id, "Question number 0: does it come in size 0?")
+        with contextlib.suppress(OSError):
+            client.ask(product_id, "Question number 0: does it come in size 0?")
         next(counter)
 
     def fire() -> None:
@@ -322,8 +336,8 @@ def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
                 number = next(counter, None)
             if number is None:
                 return
-            if args.abuse_paced:  # question n no sooner than n/N of the way through
-                due = begun + number * args.abuse_seconds / args.abuse_requests
+            if spec["abuse_paced"]:  # question n no sooner than n/N of the way through
+                due = begun + number * spec["abuse_seconds"] / spec["abuse_requests"]
                 if STOP.wait(max(0.0, due - time.perf_counter())):
                     return
             sender = client
@@ -334,12 +348,66 @@ def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
             with contextlib.suppress(OSError):  # recorded as status 0
                 sender.ask(product_id, f"Question number {number}: does it come in size {number}?")
 
-    threads = [threading.Thread(target=fire, daemon=True) for _ in range(args.abuse_connections)]
+    threads = [threading.Thread(target=fire, daemon=True) for _ in range(spec["abuse_connections"])]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    phase.abuse_window = (begun - recorder.start, time.perf_counter() - recorder.start)
+    return begun, time.perf_counter()
+
+
+class _Lines:
+    """The abusive client's recorder in its own process: a JSON line per hit on stdout, at
+    ``time.perf_counter()`` (absolute; the parent makes it relative to its phase)."""
+
+    start = 0.0
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def add(self, hit: Hit) -> None:
+        line = json.dumps([hit.at, hit.seconds, hit.status, hit.retry_after])
+        with self.lock:
+            print(line, flush=True)
+
+
+def abuse_client_main(arguments: list[str]) -> None:
+    """``load_qa.py --abuse-client PORT MODE SOURCE SPEC``: the abusive client alone."""
+    port, mode, source, spec = int(arguments[0]), arguments[1], arguments[2], arguments[3]
+    signal.signal(signal.SIGTERM, lambda signum, frame: STOP.set())
+    begun, ended = fire_abuse(json.loads(spec), port, _Lines(), mode, source)
+    print(json.dumps({"window": [begun, ended]}), flush=True)
+
+
+def abuse(args, port, recorder, mode: str, source: str, phase: Phase) -> None:
+    """One client: up to ``--abuse-requests`` questions within ``--abuse-seconds``, from
+    second ``--abuse-at``; in a process of its own (as a client on another machine would
+    be: it shares the cores but not this process's interpreter lock with the shoppers'
+    threads) unless ``--abuse-in-process``."""
+    if STOP.wait(args.abuse_at):
+        return
+    spec = {key: getattr(args, key) for key in ABUSE_KEYS}
+    if args.abuse_in_process:
+        begun, ended = fire_abuse(spec, port, recorder, mode, source)
+        phase.abuse_window = (begun - recorder.start, ended - recorder.start)
+        return
+    command = [sys.executable, __file__, "--abuse-client", str(port), mode, source]
+    process = subprocess.Popen(command + [json.dumps(spec)], stdout=subprocess.PIPE, text=True)
+    try:
+        for line in process.stdout:
+            record = json.loads(line)
+            if isinstance(record, dict):
+                begun, ended = record["window"]
+                phase.abuse_window = (begun - recorder.start, ended - recorder.start)
+                continue
+            at, seconds, status, retry_after = record
+            recorder.add(Hit(at - recorder.start, "abuse", seconds, status, retry_after))
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)
+    if phase.abuse_window is None:
+        phase.errors.append(f"the abusive client's process ended with {process.returncode}")
 
 
 def run_phase(args, port, shop, poll, worker, number: int, name: str, mode: str) -> Phase:
@@ -401,13 +469,18 @@ def latencies(hits: list[Hit], kind: str, window=None) -> list[float]:
     return [h.seconds if h.status else math.inf for h in chosen]
 
 
-def figures(phase: Phase, window=None) -> dict:
-    """The shoppers' figures (the abuser's requests left out), within ``window`` if given."""
-    hits = [h for h in phase.recorder.hits if h.kind != "abuse"]
-    if window:
-        hits = [h for h in hits if window[0] <= h.at <= window[1]]
-    span = (window[1] - window[0]) if window else phase.seconds
-    asked = [a for at, a in phase.recorder.asked if not window or window[0] <= at <= window[1]]
+def figures(phases: list[Phase], during: bool = False) -> dict:
+    """The shoppers' figures (the abuser's requests left out) of ``phases`` pooled (the
+    rounds of one kind of phase); ``during``: only while each phase's client fired."""
+    hits, asked, span = [], [], 0.0
+    for phase in phases:
+        window = phase.abuse_window if during else None
+        if during and window is None:
+            continue
+        low, high = window or (-math.inf, math.inf)
+        hits += [h for h in phase.recorder.hits if h.kind != "abuse" and low <= h.at <= high]
+        asked += [a for at, a in phase.recorder.asked if low <= at <= high]
+        span += (window[1] - window[0]) if window else phase.seconds
     worked = [a for a in asked if a.http_status in (200, 202) and not a.answered_at_once]
     answer = [math.inf if a.error else a.seconds for a in worked]
     f = {
@@ -479,8 +552,11 @@ def print_table(rows) -> None:
 
 
 def report(args, phases: list[Phase], limits: dict, machine: str, load: tuple, commands) -> dict:
-    base = figures(phases[0])
-    out = {"baseline": base, "abuse": {}}
+    groups: dict[str, list[Phase]] = {}
+    for phase in phases:
+        groups.setdefault(phase.abuser, []).append(phase)
+    base = figures(groups.pop("", []))
+    out = {"baseline": base, "abuse": {}, "rounds": args.rounds}
     print(f"machine: {machine}")
     print(
         f"load average (1 min) {load[0]:.2f} before the run, {load[1]:.2f} after; per phase "
@@ -500,17 +576,20 @@ def report(args, phases: list[Phase], limits: dict, machine: str, load: tuple, c
         )
     )
     print()
+    if args.rounds > 1:
+        print(f"{args.rounds} rounds of every phase; each column pools its rounds")
     header = ("shoppers' figure", "baseline")
     columns = []
-    for phase in phases[1:]:
-        during = figures(phase, phase.abuse_window)
-        columns.append((phase, figures(phase), during))
-        out["abuse"][phase.abuser] = {
+    for abuser, group in groups.items():
+        during = figures(group, during=True)
+        columns.append((group, figures(group), during))
+        out["abuse"][abuser] = {
             "whole": columns[-1][1],
             "during": during,
-            "client": abuse_figures(phase),
+            "client": [abuse_figures(phase) for phase in group],
         }
-        header += (f"{phase.name} (whole)", f"{phase.name} (while it fires)", "holds?")
+        name = group[0].name
+        header += (f"{name} (whole)", f"{name} (while it fires)", "holds?")
     rows = [header]
 
     def row(label, key, fmt, judge=True):
@@ -559,8 +638,10 @@ def report(args, phases: list[Phase], limits: dict, machine: str, load: tuple, c
                 "limited?",
             )
         ]
-        for phase in phases[1:]:
-            c = out["abuse"][phase.abuser]["client"]
+        for phase in phases:
+            if not phase.abuser:
+                continue
+            c = abuse_figures(phase)
             client_rows.append(
                 (
                     phase.abuser,
@@ -582,7 +663,7 @@ def report(args, phases: list[Phase], limits: dict, machine: str, load: tuple, c
         "baseline's. limited?: at most 5% of the client's questions accepted."
     )
     for phase in phases:
-        f = figures(phase)
+        f = figures([phase])
         print(
             f"{phase.name}: {phase.seconds:.0f} s, outcomes {f['outcomes']}, queue drained "
             f"{phase.drained_in:.0f} s after"
@@ -631,6 +712,9 @@ def machine() -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--abuse-client"]:
+        abuse_client_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shoppers", type=int, default=8)
     parser.add_argument("--duration", type=float, default=45, help="seconds a phase")
@@ -651,6 +735,17 @@ def main() -> None:
         help="spread the client's questions evenly over --abuse-seconds (default: as fast as"
         " its connections go)",
     )
+    parser.add_argument(
+        "--abuse-in-process",
+        action="store_true",
+        help="the abusive client as threads of this process (default: a process of its own)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the baseline and every abuse phase this many times; the figures pool them",
+    )
     parser.add_argument("--drain-timeout", type=float, default=180)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=1, help="1: sync workers")
@@ -668,6 +763,8 @@ def main() -> None:
     modes = [m for m in args.abusers.split(",") if m]
     if set(modes) - {"cookie", "no-cookie", "xff"}:
         parser.error("--abusers: cookie, no-cookie, xff")
+    if not 1 <= args.rounds <= 50:
+        parser.error("--rounds: 1 to 50")
     if not args.redis.startswith("redis://127.0.0.1") or args.redis.rstrip("/").endswith("/0"):
         parser.error("--redis: a database other than 0 on 127.0.0.1")
 
@@ -717,24 +814,17 @@ def main() -> None:
                     if a.error:
                         raise RuntimeError(f"warm-up: {a.error}\n{server.log()}")
                 log(f"warm ({time.perf_counter() - started:.0f} s: model loaded); phases...")
-                phases.append(
-                    run_phase(args, server.port, shop, args.poll, worker, 1, "baseline", "")
-                )
-                log("baseline done")
-                for number, mode in enumerate(modes, 2):
-                    phases.append(
-                        run_phase(
-                            args,
-                            server.port,
-                            shop,
-                            args.poll,
-                            worker,
-                            number,
-                            f"abuse:{mode}",
-                            mode,
+                number = 0  # each phase's shoppers get addresses of their own
+                for round_ in range(1, args.rounds + 1):
+                    for mode in ["", *modes]:
+                        number += 1
+                        name = f"abuse:{mode}" if mode else "baseline"
+                        phases.append(
+                            run_phase(
+                                args, server.port, shop, args.poll, worker, number, name, mode
+                            )
                         )
-                    )
-                    log(f"abuse:{mode} done")
+                        log(f"{name} done (round {round_} of {args.rounds})")
                 commands = [server.shell, worker.shell]
             finally:
                 STOP.set()

@@ -331,8 +331,8 @@ class _Stages:
 def _collector_paused():
     """Python's cyclic garbage collector off while lists are built: a build makes hundreds
     of thousands of short-lived lists (no cycles; reference counting frees them), and each
-    of the collections they trigger walks every object of a worker that holds models
-    (measured: a tenth to a third of an update)."""
+    of the collections they trigger walks every object of the process (about a tenth of
+    an update in ``bench/bench_recs.py``'s shop, more in a worker that holds models)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
