@@ -1,6 +1,7 @@
 """The sandbox under load: shoppers browsing and asking, and one client abusing the Q&A door.
 
-The sandbox's WSGI application under gunicorn (``--workers 2``, sync), a real Celery worker
+The sandbox's WSGI application under gunicorn (``--web-workers``, 5 sync workers by default:
+gunicorn's 2 x cores + 1 for the 2-core machine), a real Celery worker
 (``-P solo``), a throwaway PostgreSQL database (created and dropped here) and Redis as the
 broker and as Django's cache (the rate limiter's counters, shared by the gunicorn workers, as
 ``docs/deployment.md`` asks), all on 127.0.0.1; the demo catalogue
@@ -747,7 +748,7 @@ def main() -> None:
         help="run the baseline and every abuse phase this many times; the figures pool them",
     )
     parser.add_argument("--drain-timeout", type=float, default=180)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=5, help="gunicorn sync workers")
     parser.add_argument("--web-threads", type=int, default=1, help="1: sync workers")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="broker and cache")
