@@ -99,15 +99,14 @@ def _scope(kind: type) -> str:
 def _keys(request, ip_scope: str, session_scope: str) -> tuple[str, str]:
     """The throttle cache keys the ask limits count ``request`` under, as far as they are
     known without the session store: its address and its session cookie."""
-    ip = throttling.client_ip(request)
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     # SessionStore takes a cookie of 8 characters or more as its key (SessionThrottle reads
     # session_key before anything loads it); otherwise the session limit counts the address.
-    session_ident = f"s:{cookie}" if cookie and len(cookie) >= 8 else f"ip:{ip}"
+    session_key = cookie if cookie and len(cookie) >= 8 else None
     fmt = throttling.IPThrottle.cache_format
     return (
-        fmt % {"scope": ip_scope, "ident": ip},
-        fmt % {"scope": session_scope, "ident": session_ident},
+        fmt % {"scope": ip_scope, "ident": throttling.client_ip(request)},
+        fmt % {"scope": session_scope, "ident": throttling.session_ident(session_key, request)},
     )
 
 

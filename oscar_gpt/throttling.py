@@ -75,12 +75,17 @@ class IPThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+def session_ident(session_key: str | None, request) -> str:
+    """What the per-session limits count a request under: its session, or (none yet) its
+    address."""
+    return f"s:{session_key}" if session_key else f"ip:{client_ip(request)}"
+
+
 class SessionThrottle(_SettingsRateThrottle):
     def get_cache_key(self, request, view):
         session = getattr(request, "session", None)
         key = session.session_key if session is not None else None
-        ident = f"s:{key}" if key else f"ip:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": session_ident(key, request)}
 
 
 class UserThrottle(_SettingsRateThrottle):
