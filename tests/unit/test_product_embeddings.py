@@ -90,6 +90,83 @@ def test_refreshing_reads_the_catalogue_in_a_few_queries_and_the_same_texts(
 
 
 @pytest.mark.django_db
+def test_texts_read_as_rows_are_those_each_product_gives_alone(shop):
+    """product_texts (plain rows) against product_text (model instances), byte for byte, for
+    every kind of attribute value, a hidden category, and variants that inherit, override
+    or blank their parent's title, description and values."""
+    import datetime as dt
+
+    from oscar.test.factories import (
+        AttributeOptionFactory,
+        AttributeOptionGroupFactory,
+        ProductAttributeFactory,
+        ProductFactory,
+    )
+
+    ProductAttribute = get_model("catalogue", "ProductAttribute")
+    ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+    quiet = shop["quiet"]
+    product_class = quiet.get_product_class()
+    colours = AttributeOptionGroupFactory(name="Colours")
+    black, white = (AttributeOptionFactory(group=colours, option=o) for o in ("Black", "White"))
+    for code, name, kind in [
+        ("colour", "Colour", ProductAttribute.OPTION),
+        ("colours", "Colours", ProductAttribute.MULTI_OPTION),
+        ("care", "Care", ProductAttribute.RICHTEXT),
+        ("released", "Released", ProductAttribute.DATE),
+        ("restocked", "Restocked", ProductAttribute.DATETIME),
+        ("manual", "Manual", ProductAttribute.FILE),
+    ]:
+        ProductAttributeFactory(
+            product_class=product_class,
+            code=code,
+            name=name,
+            type=kind,
+            option_group=colours if "option" in kind else None,
+        )
+    quiet.attr.colour = black
+    quiet.attr.colours = [white, black]
+    quiet.attr.care = "<p>Wipe <b>dry</b>.</p>"
+    quiet.attr.released = dt.date(2026, 3, 1)
+    quiet.attr.restocked = dt.datetime(2026, 5, 2, 9, 30, tzinfo=dt.UTC)
+    quiet.structure = Product.PARENT
+    quiet.save()
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+
+    audio = create_from_breadcrumbs("Electronics > Audio")
+    hidden = CategoryFactory(name="Hidden", is_public=False)
+    for category in (audio, hidden):
+        ProductCategoryFactory(product=quiet, category=category)
+    ProductCategoryFactory(product=shop["kettle"], category=audio.get_parent())
+    plain = ProductFactory(structure=Product.CHILD, parent=quiet, product_class=None, title="")
+    own = ProductFactory(
+        structure=Product.CHILD,
+        parent=quiet,
+        product_class=None,
+        title="Quietwave Pro, white",
+        description="<p>The white one.</p>",
+    )
+    own.attr.battery_life_hours = 40
+    own.attr.colours = [white]
+    own.attr.save()
+    material = ProductAttribute.objects.get(product_class=product_class, code="material")
+    ProductAttributeValue.objects.create(product=own, attribute=material, value_text="")
+
+    ids = [product.pk for product in Product.objects.all()]
+    alone = {product.pk: embeddings.product_text(product) for product in Product.objects.all()}
+    assert embeddings.product_texts(ids) == alone
+    assert "Electronics > Audio" in alone[quiet.pk] and "Hidden" not in alone[quiet.pk]
+    lines = alone[own.pk].splitlines()
+    assert lines[:3] == ["Quietwave Pro, white", "Headphones", "Electronics > Audio"]
+    assert "Battery life: 40 hours" in lines and "Material: aluminium" in lines
+    assert "Colours: White" in lines and "Care: Wipe dry." in lines
+    assert lines[-1] == "The white one."
+    assert alone[plain.pk].splitlines()[0] == "Quietwave Pro"
+    assert alone[plain.pk].splitlines()[-1] == "Over-ear."
+    assert embeddings.product_texts([]) == {}
+
+
+@pytest.mark.django_db
 def test_unchanged_products_are_not_embedded_again(shop, embedder):
     counting = Counting(embedder)
     assert embeddings.refresh_vectors(embedder=counting) == 3
