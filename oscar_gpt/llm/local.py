@@ -7,7 +7,8 @@ second or two instead of converting again.
 
 A model is loaded once per process and shared by every backend alias that names it.
 Generation holds a per-model lock: a model object is not safe to drive from two threads
-at once, and batching (``complete_batch``) is the way to use the hardware fully.
+at once, and batching (``complete_batch``) is the way to use the hardware fully; threads
+that ask for completions at the same time are batched together (:class:`_Batcher`).
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class LoadedModel:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "left"
         self.lock = threading.Lock()
+        self.batcher = _Batcher(self)
         self.load_seconds = time.perf_counter() - started
         logger.info(
             "Loaded %s on %s (%s) in %.1fs", source.label, device, torch_dtype, self.load_seconds
@@ -221,6 +223,110 @@ class _TokenStreamer:
 
     def end(self) -> None:
         self.queue.put(None)
+
+
+@dataclass(eq=False)
+class _Request:
+    """Prompts of one caller, to be generated with ``kwargs`` (merged only on equal ``key``)."""
+
+    prompts: list[str]
+    kwargs: dict[str, Any]
+    seed: int | None
+    #: Per prompt: the generated token ids and the prompt's own token count.
+    outputs: list[tuple[list[int], int]] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (tuple(sorted(self.kwargs.items())), self.seed)
+
+
+class _Batcher:
+    """Generation requests from the threads of one process, run together.
+
+    A threaded worker answers shoppers in several threads, each with a batch of its own.
+    Behind a plain lock those batches ran one after another: a question that arrived during
+    a generation waited for it, then for every batch queued before its own. Here the thread
+    that finds the model free generates everything queued with the same settings in one batch
+    (oldest first, up to ``limit`` prompts) and hands every thread its rows; a thread that
+    arrives during a generation waits for it and goes in the next batch, with the others that
+    arrived meanwhile. The model is still driven by one thread at a time (``lm.lock``).
+    """
+
+    def __init__(self, lm: LoadedModel):
+        self.lm = lm
+        self.condition = threading.Condition()
+        self.queue: list[_Request] = []
+        self.running = False
+
+    def generate(self, request: _Request, limit: int) -> list[tuple[list[int], int]]:
+        with self.condition:
+            self.queue.append(request)
+            while self.running and not request.done:
+                self.condition.wait()
+            leader = not request.done
+            if leader:
+                self.running = True
+        if leader:
+            try:
+                while not request.done:
+                    with self.condition:
+                        batch = self._take(limit)
+                    self._run(batch)
+                    with self.condition:
+                        for item in batch:
+                            item.done = True
+                        self.condition.notify_all()
+            finally:  # the next waiting thread generates what is left
+                with self.condition:
+                    self.running = False
+                    self.condition.notify_all()
+        if request.error is not None:
+            raise request.error
+        return request.outputs  # type: ignore[return-value]
+
+    def _take(self, limit: int) -> list[_Request]:
+        first = self.queue[0]
+        batch, size = [], 0
+        for item in self.queue:
+            if item.key == first.key and (not batch or size + len(item.prompts) <= limit):
+                batch.append(item)
+                size += len(item.prompts)
+        self.queue = [item for item in self.queue if item not in batch]
+        return batch
+
+    def _run(self, batch: list[_Request]) -> None:
+        import torch
+
+        lm = self.lm
+        prompts = [prompt for item in batch for prompt in item.prompts]
+        # Similar lengths together: less padding, less wasted compute.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        try:
+            encoded = lm.tokenizer(
+                [prompts[i] for i in order],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            ).to(lm.device)
+            prompt_len = encoded["input_ids"].shape[1]
+            with lm.lock, torch.inference_mode():
+                if batch[0].seed is not None:
+                    torch.manual_seed(batch[0].seed)
+                output = lm.model.generate(**encoded, **batch[0].kwargs)
+            rows: list[tuple[list[int], int]] = [([], 0)] * len(prompts)
+            for row, index in enumerate(order):
+                rows[index] = (
+                    output[row, prompt_len:].tolist(),
+                    int(encoded["attention_mask"][row].sum()),
+                )
+        except BaseException as exc:  # every waiting caller sees it
+            for item in batch:
+                item.error = exc
+            return
+        for item in batch:
+            item.outputs, rows = rows[: len(item.prompts)], rows[len(item.prompts) :]
 
 
 class TransformersBackend(Backend):
@@ -382,39 +488,28 @@ class TransformersBackend(Backend):
         return self.complete_batch([messages], **params)[0]
 
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
-        import torch
-
         if not conversations:
             return []
         lm = self.loaded
         prompts = self._prompts(lm, conversations)
         kwargs = self._generation_kwargs(lm, params)
+        seed = int(params["seed"]) if params.get("seed") is not None else None
         batch_size = max(1, int(params.get("batch_size") or self.config["BATCH_SIZE"]))
         # Similar lengths together: less padding, less wasted compute.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         results: list[Completion | None] = [None] * len(prompts)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            encoded = lm.tokenizer(
-                [prompts[i] for i in chunk],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            ).to(lm.device)
-            prompt_len = encoded["input_ids"].shape[1]
-            with lm.lock, torch.inference_mode():
-                self._seed(params)
-                output = lm.model.generate(**encoded, **kwargs)
-            for row, index in enumerate(chunk):
+            # Other threads' prompts with the same settings may join this batch (_Batcher).
+            request = _Request([prompts[i] for i in chunk], kwargs, seed)
+            outputs = lm.batcher.generate(request, batch_size)
+            for (ids, prompt_tokens), index in zip(outputs, chunk, strict=True):
                 text, count, reason = self._finish(
-                    lm,
-                    output[row, prompt_len:].tolist(),
-                    kwargs["max_new_tokens"],
-                    params.get("stop"),
+                    lm, ids, kwargs["max_new_tokens"], params.get("stop")
                 )
                 results[index] = Completion(
                     text=text,
-                    prompt_tokens=int(encoded["attention_mask"][row].sum()),
+                    prompt_tokens=prompt_tokens,
                     completion_tokens=count,
                     model=self.model_name,
                     finish_reason=reason,

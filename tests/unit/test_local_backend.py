@@ -92,6 +92,56 @@ def test_batched_matches_unbatched_greedy(local_backend):
     assert [c.text for c in batched] == [c.text for c in single]
 
 
+def test_threads_asking_at_the_same_time_share_a_batch(local_backend, monkeypatch):
+    """A threaded worker's threads: those that ask while the model is busy are generated
+    together in the next batch, and each gets its own answer, as it would alone."""
+    import threading
+    import time
+
+    lm = local_backend.loaded
+    words = ["banana", "umbrella", "giraffe", "toaster"]
+    alone = {w: local_backend.complete(ask(f"Say the word {w}."), max_tokens=8).text for w in words}
+    sizes = []
+    real = lm.model.generate
+
+    def counting(**kwargs):
+        sizes.append(kwargs["input_ids"].shape[0])
+        return real(**kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", counting)
+    answers = {}
+
+    def shopper(word):
+        answers[word] = local_backend.complete(ask(f"Say the word {word}."), max_tokens=8).text
+
+    threads = [threading.Thread(target=shopper, args=(word,)) for word in words]
+    with lm.lock:  # the model is busy: the first thread waits for it, the others queue
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(lm.batcher.queue) < len(words) - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(lm.batcher.queue) == len(words) - 1
+    for thread in threads:
+        thread.join(120)
+    assert answers == alone
+    assert sorted(sizes) == [1, 3]
+
+
+def test_a_failed_generation_reaches_its_caller_and_the_next_one_runs(local_backend, monkeypatch):
+    lm = local_backend.loaded
+
+    def out_of_memory(**kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(lm.model, "generate", out_of_memory)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        local_backend.complete(ask("Say hello."), max_tokens=4)
+    monkeypatch.undo()
+    assert not lm.batcher.queue and not lm.batcher.running
+    assert local_backend.complete(ask("Say hello."), max_tokens=4).completion_tokens > 0
+
+
 def test_stream_yields_deltas_that_add_up_to_the_completion(local_backend):
     messages = ask("Describe running shoes in one sentence.")
     chunks = list(local_backend.stream(messages, max_tokens=16))
