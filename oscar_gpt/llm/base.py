@@ -78,7 +78,9 @@ class Backend(abc.ABC):
     # -- calls ----------------------------------------------------------------------------
     @abc.abstractmethod
     def complete(self, messages: Messages, **params: Any) -> Completion:
-        """Answer one conversation. ``params``: max_tokens, temperature, seed, stop."""
+        """Answer one conversation. ``params``: max_tokens, temperature, seed, stop, and
+        ``stop_when`` (a function of the text so far: True ends the completion early where
+        the backend can; the caller cuts the text itself)."""
 
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
         """Answer many conversations; one completion per conversation, in order."""

@@ -232,6 +232,8 @@ class _Request:
     prompts: list[str]
     kwargs: dict[str, Any]
     seed: int | None
+    #: ``stop_when`` of :meth:`TransformersBackend.complete_batch`, for every prompt.
+    stop_when: Any = None
     #: Per prompt: the generated token ids and the prompt's own token count.
     outputs: list[tuple[list[int], int]] | None = None
     error: BaseException | None = None
@@ -311,10 +313,18 @@ class _Batcher:
                 add_special_tokens=False,
             ).to(lm.device)
             prompt_len = encoded["input_ids"].shape[1]
+            checks = [item.stop_when for item in batch for _ in item.prompts]
+            checks = [checks[i] for i in order]
+            extra = {}
+            if any(checks):
+                StoppingCriteriaList = import_name("transformers", "StoppingCriteriaList")
+                extra["stopping_criteria"] = StoppingCriteriaList(
+                    [_stop_when(lm.tokenizer, checks, prompt_len)]
+                )
             with lm.lock, torch.inference_mode():
                 if batch[0].seed is not None:
                     torch.manual_seed(batch[0].seed)
-                output = lm.model.generate(**encoded, **batch[0].kwargs)
+                output = lm.model.generate(**encoded, **batch[0].kwargs, **extra)
             rows: list[tuple[list[int], int]] = [([], 0)] * len(prompts)
             for row, index in enumerate(order):
                 rows[index] = (
@@ -327,6 +337,22 @@ class _Batcher:
             return
         for item in batch:
             item.outputs, rows = rows[: len(item.prompts)], rows[len(item.prompts) :]
+
+
+def _stop_when(tokenizer, checks: list, prompt_len: int):
+    """A stopping criterion for ``generate``: row ``i`` stops once ``checks[i]`` (a function
+    of the text generated so far, or None) says so; the other rows go on."""
+    import torch
+
+    def criterion(input_ids, scores, **_kwargs):
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        for row, check in enumerate(checks):
+            if check is not None:
+                text = tokenizer.decode(input_ids[row, prompt_len:], skip_special_tokens=True)
+                done[row] = bool(check(text))
+        return done
+
+    return criterion
 
 
 class TransformersBackend(Backend):
@@ -488,6 +514,9 @@ class TransformersBackend(Backend):
         return self.complete_batch([messages], **params)[0]
 
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
+        """``stop_when``: a function of a completion's text so far; once it returns True that
+        completion stops (the rest of its batch goes on). The text is not cut: a caller
+        that stops at a point cuts there itself, as it must for a backend that ignores it."""
         if not conversations:
             return []
         lm = self.loaded
@@ -501,7 +530,7 @@ class TransformersBackend(Backend):
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             # Other threads' prompts with the same settings may join this batch (_Batcher).
-            request = _Request([prompts[i] for i in chunk], kwargs, seed)
+            request = _Request([prompts[i] for i in chunk], kwargs, seed, params.get("stop_when"))
             outputs = lm.batcher.generate(request, batch_size)
             for (ids, prompt_tokens), index in zip(outputs, chunk, strict=True):
                 text, count, reason = self._finish(

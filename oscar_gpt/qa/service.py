@@ -192,8 +192,40 @@ _UNKNOWN = re.compile(r"^\W*unknown\b", re.IGNORECASE)
 _QUOTES = '"\u201c\u201d'
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def reply_end(raw: str) -> int | None:
+    """Where a reply's answer ends, once it has: at the first blank line after some text, or
+    at the end of the first line that cites evidence. The prompt asks for one sentence that
+    ends with its evidence ids; what a model writes after that (more "[E2] ..." lines, a
+    second paragraph) is not the answer. None: not ended yet."""
+    start = len(raw) - len(raw.lstrip())
+    ends = []
+    blank = _BLANK_LINE.search(raw, start)
+    if blank is not None:
+        ends.append(blank.start())
+    line = start
+    while (newline := raw.find("\n", line)) >= 0:
+        if _CITATION.search(raw, line, newline):
+            ends.append(newline)
+            break
+        line = newline + 1
+    return min(ends) if ends else None
+
+
+def reply_ended(raw: str) -> bool:
+    """``stop_when`` for the model: nothing after :func:`reply_end` is read, so the local
+    model stops there instead of writing up to ``QA_MAX_NEW_TOKENS``."""
+    return reply_end(raw) is not None
+
+
 def parse_answer(raw: str) -> ParsedAnswer:
-    """The model's reply as shopper text: citations taken out, "UNKNOWN" recognised."""
+    """The model's reply as shopper text: cut at :func:`reply_end`, citations taken out,
+    "UNKNOWN" recognised."""
+    end = reply_end(raw)
+    if end is not None:
+        raw = raw[:end]
     text = raw.strip().strip('"').strip()
     if _UNKNOWN.match(text) or text.upper().rstrip(".") == "UNKNOWN":
         return ParsedAnswer("", unknown=True)
@@ -402,6 +434,7 @@ def _answer_together(questions: list[Question]) -> None:
             names=names,
             max_tokens=app_settings.QA_MAX_NEW_TOKENS,
             temperature=0.0,
+            stop_when=reply_ended,
         )
     except BackendError as exc:
         if exc.retryable:
@@ -798,6 +831,7 @@ def suggest(question: Question, *, user=None) -> Question:
         names=_names(question.user),
         max_tokens=app_settings.QA_MAX_NEW_TOKENS,
         temperature=0.0,
+        stop_when=reply_ended,
     )
     verdict = check_answer(completion.text, product, units, question.language, question.text)
     question.suggestion = verdict.text

@@ -35,7 +35,7 @@ from oscar_gpt.models import DescriptionField, Question
 from oscar_gpt.privacy import scrub
 from oscar_gpt.qa.retrieval import EvidenceUnit, split_sentences
 from oscar_gpt.qa.service import build_messages as question_messages
-from oscar_gpt.qa.service import external_links, parse_answer, unsupported_words
+from oscar_gpt.qa.service import external_links, parse_answer, reply_ended, unsupported_words
 from tests.fuzz import fuzz_settings
 
 pytestmark = pytest.mark.fuzz
@@ -290,6 +290,32 @@ def test_answer_parsing_never_raises(raw):
         assert parsed.text == "" and parsed.cited == []
     for link in external_links(raw):
         assert link in raw
+
+
+#: What a model's replies are made of: words, citations, line breaks, blank lines.
+REPLY_PIECES = [
+    "Yes",
+    " it is",
+    " 30 hours",
+    ".",
+    " [E1]",
+    "[E2, E3]",
+    "\n",
+    "\n\n",
+    " \n",
+    "UNKNOWN",
+]
+
+
+@fuzz_settings(150)
+@given(st.one_of(ANY_TEXT, st.lists(st.sampled_from(REPLY_PIECES)).map("".join)), st.data())
+def test_an_answer_stopped_where_it_ended_parses_as_the_whole_reply(raw, data):
+    """The local model stops at the first prefix ``reply_ended`` accepts (a token or a few
+    characters later): whatever it wrote after that point must not change the answer."""
+    stop = next((k for k in range(len(raw) + 1) if reply_ended(raw[:k])), None)
+    if stop is not None:
+        k = data.draw(st.integers(stop, len(raw)))
+        assert parse_answer(raw[:k]) == parse_answer(raw)
 
 
 class _Named:

@@ -142,6 +142,20 @@ def test_a_failed_generation_reaches_its_caller_and_the_next_one_runs(local_back
     assert local_backend.complete(ask("Say hello."), max_tokens=4).completion_tokens > 0
 
 
+def test_stop_when_ends_each_completion_where_it_says_and_no_other(local_backend):
+    conversations = [ask("Say the word banana."), ask("Write a long essay about coffee.")]
+    full = local_backend.complete_batch(conversations, max_tokens=60)
+    at = len(full[0].text) + 10  # past the short answer, well before the essay's end
+    assert len(full[1].text) > at + 20
+    stopped = local_backend.complete_batch(
+        conversations, max_tokens=60, stop_when=lambda text: len(text) >= at
+    )
+    assert stopped[0].text == full[0].text  # ended by itself before the stop applied
+    assert len(stopped[1].text) >= at and full[1].text.startswith(stopped[1].text)
+    assert stopped[1].completion_tokens < full[1].completion_tokens
+    assert stopped[1].finish_reason == "stop"
+
+
 def test_stream_yields_deltas_that_add_up_to_the_completion(local_backend):
     messages = ask("Describe running shoes in one sentence.")
     chunks = list(local_backend.stream(messages, max_tokens=16))

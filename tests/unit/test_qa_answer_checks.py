@@ -25,6 +25,7 @@ from oscar_gpt.qa.service import (
     external_links,
     leaks_instructions,
     parse_answer,
+    reply_ended,
     unsupported_words,
 )
 from tests.functional.descriptions_helpers import headphones, headphones_class
@@ -100,6 +101,43 @@ def test_quotes_around_the_answer_go(raw, text):
     """The small model likes to quote its fact and cite after the closing quote; the
     shopper should not see a lone quotation mark."""
     assert parse_answer(raw).text == text
+
+
+@pytest.mark.parametrize(
+    "raw, text, cited",
+    [
+        # The small model lists its evidence line by line: the first cited line is the answer.
+        (
+            "[E1] fits my 2012 crew cab.\n[E2] will it fit a 2002?\n[E3] it fits",
+            "fits my 2012 crew cab.",
+            [1],
+        ),
+        # A larger one may cite on the next line: that line still counts.
+        ("The battery lasts 30 hours.\n[E1]\nAnything else?", "The battery lasts 30 hours.", [1]),
+        ("I'm not sure.\n\nThe answer is no [E1].", "I'm not sure.", []),
+        ("I'm not sure.\n \t\nThe answer is no [E1].", "I'm not sure.", []),
+        ("\n\nYes, it is wireless [E2].\n\nIt also folds.", "Yes, it is wireless.", [2]),
+    ],
+)
+def test_the_answer_ends_at_its_first_cited_line_or_a_blank_line(raw, text, cited):
+    parsed = parse_answer(raw)
+    assert (parsed.text, parsed.cited) == (text, cited)
+
+
+@pytest.mark.parametrize(
+    "raw, ended",
+    [
+        ("Yes, it is wireless [E1].", False),  # the line may go on
+        ("Yes, it is wireless [E1].\n", True),
+        ("Yes, it is wireless.\n", False),  # the ids may follow on the next line
+        ("Yes, it is wireless.\n[E1]\n", True),
+        ("Yes, it is wireless.\n\n", True),
+        ("\n\n", False),
+        ("", False),
+    ],
+)
+def test_generation_stops_once_the_answer_has_ended(raw, ended):
+    assert reply_ended(raw) is ended
 
 
 # -- external_links ----------------------------------------------------------------------
