@@ -513,6 +513,28 @@ def answers(questions, rows, shop, outcomes, already: dict[str, str]) -> None:
 # -- the figures -----------------------------------------------------------------------------
 
 
+def generated_tokens() -> dict:
+    """From the ledger: what the model wrote per answer (a batch runs as long as its
+    longest answer, so the tail is what shoppers wait for)."""
+    from oscar_gpt.app_settings import app_settings
+    from oscar_gpt.models import LedgerEntry
+    from oscar_gpt.qa.service import FEATURE
+
+    tokens = list(
+        LedgerEntry.objects.filter(
+            feature=FEATURE, kind=LedgerEntry.Kind.COMPLETION, status=LedgerEntry.Status.OK
+        ).values_list("completion_tokens", flat=True)
+    )
+    limit = app_settings.QA_MAX_NEW_TOKENS
+    return {
+        "tokens_n": len(tokens),
+        "tokens_mean": mean(tokens),
+        "tokens_p95": percentile(tokens, 95),
+        "tokens_limit": limit,
+        "tokens_at_limit": sum(t >= limit for t in tokens),
+    }
+
+
 def share(flags) -> float | None:
     flags = [bool(f) for f in flags]
     return sum(flags) / len(flags) if flags else None
@@ -843,6 +865,8 @@ def run(args, path, questions, work, broker, env, load_before) -> None:
 
     ordered = [outcomes[q.qid] for q in questions]
     figures = quality(ordered, args.answers)
+    if args.answers:
+        figures |= generated_tokens()
     dropped = sum(record.dropped for record in shop.values())
     units = sum(len(index.units) for index in indexes.values())
     load_after = os.getloadavg()
@@ -867,6 +891,13 @@ def run(args, path, questions, work, broker, env, load_before) -> None:
             f"candidate: {figures['answered_no_label2']}"
         )
         print(f"check problems: {figures['check_problems']}")
+        if figures["tokens_n"]:
+            print(
+                f"tokens the model generated per answer ({figures['tokens_n']} calls): mean "
+                f"{figures['tokens_mean']:.1f}, p95 {figures['tokens_p95']:.0f}; "
+                f"{figures['tokens_at_limit']} ran into QA_MAX_NEW_TOKENS "
+                f"({figures['tokens_limit']})"
+            )
         print(
             "in-process answer() with a model call: p50 "
             f"{secs(figures['in_process_answer_p50'])}, "

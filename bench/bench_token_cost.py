@@ -1,0 +1,123 @@
+"""What one generated token of the local model costs on this machine, by dtype and threads.
+
+The default local backend (float32, torch's threads) is the reference every other line is
+compared with. For each configuration: one forward pass of one token (no cache), the prompt
+pass of a ~290-token prompt (a Q&A prompt's size) and the cost of each further token in
+``generate`` (greedy, KV cache). ``--int8`` adds torch's dynamic int8 quantisation of the
+linear layers (not a backend setting: it changes the answers). Run from the repository root:
+
+    python bench/bench_token_cost.py [--int8] [--tokens 30]
+
+Not a test; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def measure(model, encoded, tokens: int, pad_token_id: int) -> dict:
+    import torch
+
+    ids = encoded["input_ids"]
+
+    def generate(new: int) -> float:
+        started = time.perf_counter()
+        model.generate(
+            **encoded,
+            max_new_tokens=new,
+            min_new_tokens=new,
+            do_sample=False,
+            pad_token_id=pad_token_id,
+        )
+        return time.perf_counter() - started
+
+    with torch.inference_mode():
+        model(ids[:, -1:])  # warm
+        generate(2)
+        passes = []
+        for _ in range(20):
+            started = time.perf_counter()
+            model(ids[:, -1:])
+            passes.append(time.perf_counter() - started)
+        prompt = min(generate(1) for _ in range(2))
+        full = min(generate(tokens + 1) for _ in range(2))
+    return {
+        "pass_ms": statistics.median(passes) * 1e3,
+        "prompt_s": prompt,
+        "token_ms": (full - prompt) / tokens * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tokens", type=int, default=30, help="tokens generated after the first")
+    parser.add_argument("--int8", action="store_true", help="add dynamic int8 quantisation")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    import torch
+
+    from oscar_gpt.llm.local import load_model, resolve_model_source
+
+    source = resolve_model_source(None)
+    cores = os.cpu_count() or 1
+    configurations = [("float32", threads) for threads in sorted({cores, 1})]
+    configurations += [("bfloat16", cores), ("float16", cores)]
+    results = []
+    encoded = None
+    for dtype, threads in configurations:
+        torch.set_num_threads(threads)
+        lm = load_model(source, "cpu", dtype)
+        if encoded is None:
+            text = lm.tokenizer.apply_chat_template(
+                [{"role": "user", "content": "word " * 250 + "Answer in one sentence."}],
+                add_generation_prompt=True,
+                tokenize=False,
+            )
+            encoded = lm.tokenizer([text], return_tensors="pt", add_special_tokens=False)
+        figures = measure(lm.model, encoded, args.tokens, lm.tokenizer.pad_token_id)
+        results.append((f"{dtype}, {threads} thread(s)", figures))
+        if args.int8 and dtype == "float32" and threads == cores:
+            quantised = torch.ao.quantization.quantize_dynamic(
+                copy.deepcopy(lm.model), {torch.nn.Linear}, dtype=torch.qint8
+            )
+            figures = measure(quantised, encoded, args.tokens, lm.tokenizer.pad_token_id)
+            results.append((f"int8 dynamic, {threads} thread(s)", figures))
+            del quantised
+    torch.set_num_threads(cores)
+
+    reference = results[0][1]
+    prompt_tokens = encoded["input_ids"].shape[1]
+    print(
+        f"{source.label}, batch 1, a {prompt_tokens}-token prompt, {args.tokens} tokens after "
+        f"the first; load average {os.getloadavg()[0]:.1f}, {cores} cores"
+    )
+    header = f"{'configuration':<28} {'one pass':>10} {'prompt':>9} {'per token':>10}"
+    header += f" {'tokens/s':>9} {'vs ref':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, figures in results:
+        print(
+            f"{name:<28} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
+            f"{figures['token_ms']:>8.1f}ms {1e3 / figures['token_ms']:>9.1f} "
+            f"{reference['token_ms'] / figures['token_ms']:>6.2f}x"
+        )
+    print(f"reference: {results[0][0]}, the local backend's default")
+
+
+if __name__ == "__main__":
+    main()
