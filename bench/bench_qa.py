@@ -789,6 +789,9 @@ def main() -> None:
         "--conn-max-age", type=int, default=None, help="seconds a connection is kept (0)"
     )
     parser.add_argument(
+        "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 60)"
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="a PostgreSQL database to create and drop (postgres://.../name); "
@@ -820,6 +823,8 @@ def main() -> None:
     broker = pick_broker(args.broker)
     if args.conn_max_age is not None:
         os.environ["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
+    if args.max_new_tokens is not None:
+        os.environ["BENCH_QA_MAX_NEW_TOKENS"] = str(args.max_new_tokens)
     env = configure(work, broker, args.database_url)
     log(f"throwaway shop in {work} (broker {broker.split('://')[0]})")
     with contextlib.ExitStack() as stack:

@@ -75,7 +75,7 @@ def main() -> None:
 
     source = resolve_model_source(None)
     cores = os.cpu_count() or 1
-    configurations = [("float32", threads) for threads in sorted({cores, 1})]
+    configurations = [("float32", cores)] + [("float32", 1)] * (cores > 1)
     configurations += [("bfloat16", cores), ("float16", cores)]
     results = []
     encoded = None

@@ -26,6 +26,8 @@ Two switches from the environment, for ``bench/load_qa.py``:
   (``load_qa.py --no-fast-refusals``).
 * ``BENCH_CONN_MAX_AGE=60`` keeps database connections open between requests (the sandbox
   opens one per request: ``conn_max_age=0``), for ``bench_qa.py --conn-max-age``.
+* ``BENCH_QA_MAX_NEW_TOKENS=40`` sets ``QA_MAX_NEW_TOKENS``, for ``bench_qa.py
+  --max-new-tokens``.
 """
 
 import os
@@ -39,6 +41,8 @@ OSCAR_GPT = {
     "RATE_LIMITS": {"qa_ip": None, "qa_session": None, "qa_user": None},
     "TASK_QUEUES": {},  # every task on the benchmark's queue
 }
+if os.environ.get("BENCH_QA_MAX_NEW_TOKENS"):
+    OSCAR_GPT["QA_MAX_NEW_TOKENS"] = int(os.environ["BENCH_QA_MAX_NEW_TOKENS"])
 if os.environ.get("BENCH_RATE_LIMITS") == "shipped":
     del OSCAR_GPT["RATE_LIMITS"]
 if os.environ.get("BENCH_FAST_REFUSALS") == "0":  # the Q&A limits without the middleware
