@@ -110,7 +110,11 @@ def _value(attribute_value) -> Any:
     if attribute.type == attribute.OPTION:
         return str(attribute_value.value_option) if attribute_value.value_option else ""
     if attribute.type == attribute.MULTI_OPTION:
-        return [str(o) for o in attribute_value.value_multi_option.all()]
+        # In the options' own order: the relation has none, and the database may return
+        # them either way, which would change a product's text (and its embedding's
+        # fingerprint) from one read to the next.
+        options = sorted(attribute_value.value_multi_option.all(), key=lambda option: option.pk)
+        return [str(option) for option in options]
     if attribute.type == attribute.RICHTEXT:
         return strip_tags(attribute_value.value_richtext or "").strip()
     if attribute.type in (attribute.ENTITY, attribute.FILE, attribute.IMAGE):

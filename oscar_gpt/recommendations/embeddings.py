@@ -160,7 +160,7 @@ def product_texts(pks: Sequence[int], category_paths: dict[int, str] | None = No
         through = ProductAttributeValue.value_multi_option.through
         for value_id, option in (
             through.objects.filter(productattributevalue_id__in=list(multi))
-            .order_by("pk")
+            .order_by("attributeoption_id")  # as attribute_facts has them
             .values_list("productattributevalue_id", "attributeoption__option")
         ):
             options[value_id].append(str(option))

@@ -160,6 +160,8 @@ def test_texts_read_as_rows_are_those_each_product_gives_alone(shop):
     assert lines[:3] == ["Quietwave Pro, white", "Headphones", "Electronics > Audio"]
     assert "Battery life: 40 hours" in lines and "Material: aluminium" in lines
     assert "Colours: White" in lines and "Care: Wipe dry." in lines
+    # Options in their own order, whatever order the shop gave them in.
+    assert "Colours: Black, White" in alone[quiet.pk].splitlines()
     assert lines[-1] == "The white one."
     assert alone[plain.pk].splitlines()[0] == "Quietwave Pro"
     assert alone[plain.pk].splitlines()[-1] == "Over-ear."
