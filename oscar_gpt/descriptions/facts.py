@@ -123,20 +123,23 @@ def _value(attribute_value) -> Any:
 
 
 def attribute_facts(product) -> list[AttributeFact]:
-    facts = []
     values = product.get_attribute_values()
     if not hasattr(product, "_prefetched_attribute_values"):  # else: a list, no query
         values = values.select_related("attribute", "value_option")
-    for attribute_value in values:
-        value = _value(attribute_value)
+    return facts_from_rows(
+        (value.attribute.code, value.attribute.name, value.attribute.type, _value(value))
+        for value in values
+    )
+
+
+def facts_from_rows(rows) -> list[AttributeFact]:
+    """Facts of ``(code, attribute name, type, value)`` rows; empty values say nothing."""
+    facts = []
+    for code, attribute_name, kind, value in rows:
         if value in (None, "", []):
             continue
-        name, unit = split_unit(attribute_value.attribute.name)
-        facts.append(
-            AttributeFact(
-                attribute_value.attribute.code, name, attribute_value.attribute.type, value, unit
-            )
-        )
+        name, unit = split_unit(attribute_name)
+        facts.append(AttributeFact(code, name, kind, value, unit))
     return facts
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from oscar.core.loading import get_model
 
-from ..descriptions.facts import AttributeFact, attribute_facts, split_unit
+from ..descriptions.facts import attribute_facts, facts_from_rows
 from ..models import ProductVector
 
 Category = get_model("catalogue", "Category")
@@ -108,11 +108,11 @@ _WORDLESS_TYPES = frozenset({"entity", "file", "image"})
 
 def product_texts(pks: Sequence[int], category_paths: dict[int, str] | None = None) -> dict:
     """``{product id: product_text(product)}`` for many products, read as plain rows with a
-    few queries instead of model instances with prefetched relations: building 1,000 model
-    instances and their prefetch querysets costs the main thread about as much as embedding
-    a quarter of them, on the cores the model needs. Byte for byte what :func:`product_text`
-    gives (stored fingerprints depend on it); a product with an attribute type this does
-    not know is read the slow way."""
+    few queries instead of model instances with prefetched relations (which build a queryset
+    per product and relation): less Python work in the thread that reads while the model
+    embeds, on the cores the model needs. Byte for byte what :func:`product_text` gives
+    (stored fingerprints depend on it); a product with an attribute type this does not know
+    is read the slow way."""
     ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
     ProductCategory = get_model("catalogue", "ProductCategory")
     paths = category_paths if category_paths is not None else {}
@@ -179,11 +179,11 @@ def product_texts(pks: Sequence[int], category_paths: dict[int, str] | None = No
             # empty falls back to the parent's (get_attribute_values, then product_text).
             merged = {code: value for code, *value in values.get(parent, [])}
             merged.update({code: value for code, *value in values.get(pk, [])})
-            facts = _facts((code, *value) for code, value in merged.items())
+            facts = facts_from_rows((code, *value) for code, value in merged.items())
             codes = {fact.code for fact in facts}
-            facts += [f for f in _facts(values.get(parent, [])) if f.code not in codes]
+            facts += [f for f in facts_from_rows(values.get(parent, [])) if f.code not in codes]
         else:
-            facts = _facts(values.get(pk, []))
+            facts = facts_from_rows(values.get(pk, []))
         texts[pk] = _compose(
             title or (parent_title if parent else ""),
             (parent_class if child else class_name) or "",
@@ -192,17 +192,6 @@ def product_texts(pks: Sequence[int], category_paths: dict[int, str] | None = No
             description or (parent_description if child else ""),
         )
     return texts
-
-
-def _facts(values) -> list[AttributeFact]:
-    """:func:`attribute_facts` of ``(code, name, type, value)`` rows."""
-    facts = []
-    for code, name, kind, value in values:
-        if value in (None, "", []):
-            continue
-        name, unit = split_unit(name)
-        facts.append(AttributeFact(code, name, kind, value, unit))
-    return facts
 
 
 def fingerprint(text: str, model_name: str) -> str:
