@@ -792,6 +792,11 @@ def main() -> None:
         "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 60)"
     )
     parser.add_argument(
+        "--decode-dtype",
+        default=None,
+        help="the local backend's DECODE_DTYPE: auto (the default), float16, bfloat16, none",
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="a PostgreSQL database to create and drop (postgres://.../name); "
@@ -825,6 +830,8 @@ def main() -> None:
         os.environ["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
     if args.max_new_tokens is not None:
         os.environ["BENCH_QA_MAX_NEW_TOKENS"] = str(args.max_new_tokens)
+    if args.decode_dtype is not None:
+        os.environ["BENCH_DECODE_DTYPE"] = args.decode_dtype
     env = configure(work, broker, args.database_url)
     log(f"throwaway shop in {work} (broker {broker.split('://')[0]})")
     with contextlib.ExitStack() as stack:

@@ -1,12 +1,15 @@
 """What one generated token of the local model costs on this machine, by dtype and threads.
 
-The default local backend (float32, torch's threads) is the reference every other line is
-compared with. For each configuration: one forward pass of one token (no cache), the prompt
-pass of a ~290-token prompt (a Q&A prompt's size) and the cost of each further token in
-``generate`` (greedy, KV cache). ``--int8`` adds torch's dynamic int8 quantisation of the
-linear layers (not a backend setting: it changes the answers). Run from the repository root:
+The local backend's default (float32 weights, torch's threads) is the reference every other
+line is compared with; the second line is the same with ``DECODE_DTYPE`` "auto" (a
+half-precision copy of the weights for products of few rows, where loading measured it
+faster). For each configuration: one forward pass of one token (no cache), the prompt pass
+of a ~290-token prompt (a Q&A prompt's size) and the cost of each further token in
+``generate`` (greedy, KV cache), for ``--batch`` copies of the prompt. ``--int8`` adds
+torch's dynamic int8 quantisation of the linear layers (not a backend setting: it changes
+the answers). Run from the repository root:
 
-    python bench/bench_token_cost.py [--int8] [--tokens 30]
+    python bench/bench_token_cost.py [--int8] [--tokens 30] [--batch 1]
 
 Not a test; nothing is asserted.
 """
@@ -64,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=30, help="tokens generated after the first")
     parser.add_argument("--int8", action="store_true", help="add dynamic int8 quantisation")
+    parser.add_argument("--batch", type=int, default=1, help="prompts generated together")
     args = parser.parse_args()
 
     import django
@@ -75,23 +79,29 @@ def main() -> None:
 
     source = resolve_model_source(None)
     cores = os.cpu_count() or 1
-    configurations = [("float32", cores)] + [("float32", 1)] * (cores > 1)
-    configurations += [("bfloat16", cores), ("float16", cores)]
+    configurations = [("float32", cores, None), ("float32", cores, "auto")]
+    configurations += [("float32", 1, None)] * (cores > 1)
+    configurations += [("bfloat16", cores, None), ("float16", cores, None)]
     results = []
     encoded = None
-    for dtype, threads in configurations:
+    for dtype, threads, decode in configurations:
         torch.set_num_threads(threads)
-        lm = load_model(source, "cpu", dtype)
+        lm = load_model(source, "cpu", dtype, decode_dtype=decode)
         if encoded is None:
             text = lm.tokenizer.apply_chat_template(
                 [{"role": "user", "content": "word " * 250 + "Answer in one sentence."}],
                 add_generation_prompt=True,
                 tokenize=False,
             )
-            encoded = lm.tokenizer([text], return_tensors="pt", add_special_tokens=False)
+            encoded = lm.tokenizer(
+                [text] * args.batch, return_tensors="pt", add_special_tokens=False
+            )
         figures = measure(lm.model, encoded, args.tokens, lm.tokenizer.pad_token_id)
-        results.append((f"{dtype}, {threads} thread(s)", figures))
-        if args.int8 and dtype == "float32" and threads == cores:
+        name = f"{dtype}, {threads} thread(s)"
+        if decode:
+            name += f", {lm.decode[0]} <= {lm.decode[1]} rows" if lm.decode else ", no half copy"
+        results.append((name, figures))
+        if args.int8 and dtype == "float32" and threads == cores and decode is None:
             quantised = torch.ao.quantization.quantize_dynamic(
                 copy.deepcopy(lm.model), {torch.nn.Linear}, dtype=torch.qint8
             )
@@ -103,20 +113,21 @@ def main() -> None:
     reference = results[0][1]
     prompt_tokens = encoded["input_ids"].shape[1]
     print(
-        f"{source.label}, batch 1, a {prompt_tokens}-token prompt, {args.tokens} tokens after "
+        f"{source.label}, batch {args.batch}, a {prompt_tokens}-token prompt, {args.tokens} "
+        "tokens after "
         f"the first; load average {os.getloadavg()[0]:.1f}, {cores} cores"
     )
-    header = f"{'configuration':<28} {'one pass':>10} {'prompt':>9} {'per token':>10}"
+    header = f"{'configuration':<40} {'one pass':>10} {'prompt':>9} {'per token':>10}"
     header += f" {'tokens/s':>9} {'vs ref':>7}"
     print(header)
     print("-" * len(header))
     for name, figures in results:
         print(
-            f"{name:<28} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
+            f"{name:<40} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
             f"{figures['token_ms']:>8.1f}ms {1e3 / figures['token_ms']:>9.1f} "
             f"{reference['token_ms'] / figures['token_ms']:>6.2f}x"
         )
-    print(f"reference: {results[0][0]}, the local backend's default")
+    print(f"reference: {results[0][0]}, the local backend's default; second: DECODE_DTYPE 'auto'")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ Two switches from the environment, for ``bench/load_qa.py``:
   opens one per request: ``conn_max_age=0``), for ``bench_qa.py --conn-max-age``.
 * ``BENCH_QA_MAX_NEW_TOKENS=40`` sets ``QA_MAX_NEW_TOKENS``, for ``bench_qa.py
   --max-new-tokens``.
+* ``BENCH_DECODE_DTYPE=none`` (or ``float16``...) sets the local backend's ``DECODE_DTYPE``,
+  for ``bench_qa.py --decode-dtype``.
 """
 
 import os
@@ -43,6 +45,16 @@ OSCAR_GPT = {
 }
 if os.environ.get("BENCH_QA_MAX_NEW_TOKENS"):
     OSCAR_GPT["QA_MAX_NEW_TOKENS"] = int(os.environ["BENCH_QA_MAX_NEW_TOKENS"])
+if os.environ.get("BENCH_DECODE_DTYPE"):
+    _local = OSCAR_GPT["BACKENDS"]["local"]
+    _decode = os.environ["BENCH_DECODE_DTYPE"]
+    OSCAR_GPT["BACKENDS"] = {
+        **OSCAR_GPT["BACKENDS"],
+        "local": {
+            **_local,
+            "CONFIG": {**_local["CONFIG"], "DECODE_DTYPE": None if _decode == "none" else _decode},
+        },
+    }
 if os.environ.get("BENCH_RATE_LIMITS") == "shipped":
     del OSCAR_GPT["RATE_LIMITS"]
 if os.environ.get("BENCH_FAST_REFUSALS") == "0":  # the Q&A limits without the middleware

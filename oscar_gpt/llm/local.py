@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import logging
+import math
 import os
 import threading
 import time
@@ -112,7 +114,14 @@ def _gguf_cache_dir(source: ModelSource) -> Path:
 class LoadedModel:
     """A model and its tokenizer on one device, with the lock that guards generation."""
 
-    def __init__(self, source: ModelSource, device: str, dtype: str, threads: int | None):
+    def __init__(
+        self,
+        source: ModelSource,
+        device: str,
+        dtype: str,
+        threads: int | None,
+        decode_dtype: str | None = None,
+    ):
         import torch
 
         AutoModelForCausalLM, AutoTokenizer = import_names(
@@ -141,15 +150,28 @@ class LoadedModel:
             model = AutoModelForCausalLM.from_pretrained(name, dtype=torch_dtype, **kwargs)
         self.model = model.to(device).eval()
         self.device = device
+        #: (dtype name, rows) of the half-precision decoding copy, or None (see half_decode).
+        self.decode = None
+        if decode_dtype and device == "cpu" and torch_dtype == torch.float32:
+            self.decode = half_decode(self.model, decode_dtype)
         self.source = source
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "left"
         self.lock = threading.Lock()
         self.batcher = _Batcher(self)
+        # What forward() calls its KV cache: "cache" from transformers 5.x (which warns
+        # about the old name), "past_key_values" before.
+        parameters = inspect.signature(self.model.forward).parameters
+        self.cache_argument = "cache" if "cache" in parameters else "past_key_values"
         self.load_seconds = time.perf_counter() - started
         logger.info(
-            "Loaded %s on %s (%s) in %.1fs", source.label, device, torch_dtype, self.load_seconds
+            "Loaded %s on %s (%s%s) in %.1fs",
+            source.label,
+            device,
+            torch_dtype,
+            f", {self.decode[0]} for up to {self.decode[1]} rows" if self.decode else "",
+            self.load_seconds,
         )
 
     @staticmethod
@@ -193,15 +215,121 @@ _models_lock = threading.Lock()
 
 
 def load_model(
-    source: ModelSource, device: str, dtype: str = "auto", threads: int | None = None
+    source: ModelSource,
+    device: str,
+    dtype: str = "auto",
+    threads: int | None = None,
+    decode_dtype: str | None = None,
 ) -> LoadedModel:
     """The process-wide instance of a model, loading it on first use."""
-    key = (source, device, dtype)
+    key = (source, device, dtype, decode_dtype)
     with _models_lock:
         if key not in _models:
             with loading():
-                _models[key] = LoadedModel(source, device, dtype, threads)
+                _models[key] = LoadedModel(source, device, dtype, threads, decode_dtype)
         return _models[key]
+
+
+#: Row counts tried by :func:`half_decode`'s measurement, and the speed-up it asks for.
+_DECODE_ROWS = (1, 2, 4, 8, 16, 32)
+_DECODE_GAIN = 1.25
+
+
+def half_decode(model, setting: str) -> tuple[str, int] | None:
+    """Give the float32 ``model``'s linear layers a half-precision copy of their weights,
+    used when a matrix product has few rows: the steps that generate one token per answer.
+
+    Such a step reads every weight once for a handful of rows, so it runs at the speed of
+    memory, and half the bytes can take half the time. How much depends on the CPU: float16
+    kernels that are fast for one row may be several times slower than float32 for many
+    (the prompt: both seen on an AVX2 EPYC), or no faster at all (another machine). So
+    ``setting`` "auto" measures, on the model's own weights, up to how many rows float16
+    is at least 1.25x faster than float32, and keeps the copy only when it is for one row;
+    "float16" or "bfloat16" skip the measurement and use that copy up to 4 rows. The float32
+    weights are rounded to the copy's precision, and the float32 path rounds its inputs and
+    outputs as the half one does, so a row gets the same numbers whichever path its batch
+    takes (up to the order of additions, as between batch sizes in float32). Returns
+    (dtype name, rows), or None when nothing changed.
+    """
+    import torch
+
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if setting == "auto":
+        dtype = torch.float16
+        rows = _measure_half_rows(linears, dtype)
+    else:
+        dtype = getattr(torch, setting, None)
+        if dtype not in (torch.float16, torch.bfloat16):
+            raise ConfigurationError(
+                f"DECODE_DTYPE must be 'auto', 'float16', 'bfloat16' or None, not {setting!r}"
+            )
+        rows = 4
+    if not rows:
+        return None
+    for linear in linears:
+        half = linear.weight.detach().to(dtype)
+        linear.weight.data.copy_(half.float())  # tied weights: the same tensor, rounded once
+        linear.register_buffer("half_weight", half, persistent=False)
+        linear.half_rows = rows
+        linear.forward = _half_forward.__get__(linear)
+    return str(dtype).removeprefix("torch."), rows
+
+
+def _half_forward(self, x):
+    import torch
+    import torch.nn.functional as F
+
+    half = self.half_weight.dtype
+    if x.dtype == torch.float32:
+        if x.numel() <= self.half_rows * x.shape[-1]:
+            y = F.linear(x.to(half), self.half_weight).to(x.dtype)
+        else:  # the same rounding of inputs and outputs, with float32 kernels
+            y = F.linear(x.to(half).to(x.dtype), self.weight).to(half).to(x.dtype)
+        # Out of the half type's range gives inf: then float32. One sum is the cheapest
+        # check (a sum of float16 values cannot overflow float32; where bfloat16 values'
+        # sum does, the product is only done again in float32).
+        if math.isfinite(float(y.sum())):
+            return y if self.bias is None else y + self.bias
+    return F.linear(x, self.weight, self.bias)
+
+
+def _measure_half_rows(linears, dtype) -> int:
+    """The most rows (of :data:`_DECODE_ROWS`) for which ``dtype`` weights multiply at
+    least :data:`_DECODE_GAIN` times faster than float32 ones; 0 when not even one row."""
+    import torch
+    import torch.nn.functional as F
+
+    # More weights than a CPU cache holds, as in a real step; at most ~64 MB of float32.
+    weights, size = [], 0
+    for linear in sorted(linears, key=lambda m: -m.weight.numel()):
+        if size > 16_000_000:
+            break
+        if linear.weight.shape[0] <= 8 * linear.weight.shape[1]:  # not the vocabulary head
+            weights.append(linear.weight.detach())
+            size += linear.weight.numel()
+    if not weights:
+        return 0
+    halves = [w.to(dtype) for w in weights]
+
+    def seconds(ws, count: int) -> float:
+        inputs = {w.shape[1]: torch.randn(count, w.shape[1], dtype=w.dtype) for w in ws}
+        for w in ws[:2]:  # the first call of a kernel
+            F.linear(inputs[w.shape[1]], w)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for w in ws:
+                F.linear(inputs[w.shape[1]], w)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    rows = 0
+    with torch.inference_mode():
+        for count in _DECODE_ROWS:
+            if seconds(weights, count) < _DECODE_GAIN * seconds(halves, count):
+                break
+            rows = count
+    return rows
 
 
 class _TokenStreamer:
@@ -244,16 +372,34 @@ class _Request:
         return (tuple(sorted(self.kwargs.items())), self.seed)
 
 
+@dataclass(eq=False)
+class _Row:
+    """One prompt of a request in the running generation of :class:`_Batcher`."""
+
+    request: _Request
+    #: The prompt's place in its request.
+    index: int
+    prompt_tokens: int
+    ids: list[int]
+
+
 class _Batcher:
     """Generation requests from the threads of one process, run together.
 
     A threaded worker answers shoppers in several threads, each with a batch of its own.
-    Behind a plain lock those batches ran one after another: a question that arrived during
-    a generation waited for it, then for every batch queued before its own. Here the thread
-    that finds the model free generates everything queued with the same settings in one batch
-    (oldest first, up to ``limit`` prompts) and hands every thread its rows; a thread that
-    arrives during a generation waits for it and goes in the next batch, with the others that
-    arrived meanwhile. The model is still driven by one thread at a time (``lm.lock``).
+    Behind a plain lock those batches would run one after another. Here one thread at a time
+    (the leader) drives the model for everyone; the others wait for their rows.
+
+    Greedy requests (the Q&A answers, most of what a worker generates) share one running
+    generation, continuously: a request that arrives while it runs joins at the next step
+    (its prompts are read, then generated with the rows already there), and each request
+    gets its rows back as soon as they end, instead of when the longest row of its batch
+    ends. Before, a question asked during a generation waited for all of it. Rows end at an
+    end-of-turn token, at ``max_new_tokens`` or where their ``stop_when`` says; the leader
+    hands over to a waiting thread once its own request is done. Other requests (sampling,
+    a static cache) are generated by ``generate()`` as a batch of everything queued with
+    the same settings (oldest first, up to ``limit`` prompts). The model is driven by one
+    thread at a time (``lm.lock``).
     """
 
     def __init__(self, lm: LoadedModel):
@@ -261,26 +407,29 @@ class _Batcher:
         self.condition = threading.Condition()
         self.queue: list[_Request] = []
         self.running = False
+        # The running generation (only the leader touches it): its rows, the settings key
+        # they share, their KV cache, attention mask and the token each is to read next.
+        self.rows: list[_Row] = []
+        self.key: tuple | None = None
+        self.cache = None
+        self.mask = None
+        self.next = None
+        #: Prompts read per admission (tests and benchmarks look at it).
+        self.admitted: list[int] = []
 
     def generate(self, request: _Request, limit: int) -> list[tuple[list[int], int]]:
         with self.condition:
             self.queue.append(request)
-            while self.running and not request.done:
-                self.condition.wait()
-            leader = not request.done
-            if leader:
+        while True:
+            with self.condition:
+                while self.running and not request.done:
+                    self.condition.wait()
+                if request.done:
+                    break
                 self.running = True
-        if leader:
             try:
-                while not request.done:
-                    with self.condition:
-                        batch = self._take(limit)
-                    self._run(batch)
-                    with self.condition:
-                        for item in batch:
-                            item.done = True
-                        self.condition.notify_all()
-            finally:  # the next waiting thread generates what is left
+                self._lead(request, limit)
+            finally:  # the next waiting thread goes on with what is left
                 with self.condition:
                     self.running = False
                     self.condition.notify_all()
@@ -288,15 +437,191 @@ class _Batcher:
             raise request.error
         return request.outputs  # type: ignore[return-value]
 
-    def _take(self, limit: int) -> list[_Request]:
-        first = self.queue[0]
+    def _lead(self, request: _Request, limit: int) -> None:
+        while not request.done:
+            if self.rows:
+                self._step(limit)
+                continue
+            with self.condition:
+                batch = self._take(limit)
+            if _continuous(batch[0].kwargs):
+                self._admit(batch)
+            else:
+                self._run(batch)
+                self._done(batch)
+
+    def _done(self, requests: list[_Request]) -> None:
+        with self.condition:
+            for item in requests:
+                item.done = True
+            self.condition.notify_all()
+
+    def _take(self, limit: int, key: tuple | None = None) -> list[_Request]:
+        """Queued requests that share settings, up to ``limit`` prompts. With ``key`` (to
+        join the running generation) only those with it that fit; else those with the
+        oldest request's, which is taken whatever its size."""
+        joining = key is not None
+        key = key if joining else self.queue[0].key
         batch, size = [], 0
         for item in self.queue:
-            if item.key == first.key and (not batch or size + len(item.prompts) <= limit):
+            if item.key == key and (
+                (not batch and not joining) or size + len(item.prompts) <= limit
+            ):
                 batch.append(item)
                 size += len(item.prompts)
         self.queue = [item for item in self.queue if item not in batch]
         return batch
+
+    # -- continuous generation (greedy) ---------------------------------------------------
+    def _admit(self, requests: list[_Request]) -> None:
+        """Read the prompts of ``requests`` and add their rows to the running generation."""
+        import torch
+
+        lm = self.lm
+        prompts = [prompt for item in requests for prompt in item.prompts]
+        rows = [_Row(item, i, 0, []) for item in requests for i in range(len(item.prompts))]
+        DynamicCache = import_name("transformers", "DynamicCache")
+        try:
+            encoded = lm.tokenizer(
+                prompts, return_tensors="pt", padding=True, add_special_tokens=False
+            ).to(lm.device)
+            mask = encoded["attention_mask"]
+            cache = DynamicCache(config=lm.model.config)
+            with lm.lock, torch.inference_mode():
+                output = lm.model(
+                    input_ids=encoded["input_ids"],
+                    attention_mask=mask,
+                    position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                    **{lm.cache_argument: cache},
+                    use_cache=True,
+                    logits_to_keep=1,
+                )
+        except BaseException as exc:  # every caller of these prompts sees it
+            self._fail(requests, exc)
+            return
+        self.admitted.append(len(prompts))
+        first = output.logits[:, -1].argmax(-1)
+        for row, count in zip(rows, mask.sum(-1).tolist(), strict=True):
+            row.prompt_tokens = int(count)
+        start = len(self.rows)
+        if not self.rows:
+            self.key, self.cache, self.mask, self.next = requests[0].key, cache, mask, first
+        else:
+            self._merge(cache, mask, first)
+        self.rows += rows
+        self._record(first.tolist(), start)
+
+    def _merge(self, cache, mask, first) -> None:
+        """Join a prompt pass's cache to the running one: both left-padded to one length."""
+        import torch
+        import torch.nn.functional as F
+
+        length = max(self.mask.shape[1], mask.shape[1])
+
+        def padded(tensor, dim_from_end: int):
+            missing = length - tensor.shape[-dim_from_end]
+            if not missing:
+                return tensor
+            pad = [0, 0] * (dim_from_end - 1) + [missing, 0]
+            return F.pad(tensor, pad)
+
+        for running, new in zip(self.cache.layers, cache.layers, strict=True):
+            running.keys = torch.cat([padded(running.keys, 2), padded(new.keys, 2)])
+            running.values = torch.cat([padded(running.values, 2), padded(new.values, 2)])
+        self.mask = torch.cat([padded(self.mask, 1), padded(mask, 1)])
+        self.next = torch.cat([self.next, first])
+
+    def _step(self, limit: int) -> None:
+        """Admit what queued with the running rows' settings, then generate one token each."""
+        import torch
+
+        with self.condition:
+            # First come, first served: none join while an older request with other
+            # settings waits (it goes once the running rows have ended).
+            waiting = bool(self.queue) and self.queue[0].key != self.key
+            joining = [] if waiting else self._take(max(0, limit - len(self.rows)), self.key)
+        if joining:
+            self._admit(joining)
+            if not self.rows:
+                return
+        lm = self.lm
+        mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
+        length = self.mask.shape[1]
+        try:
+            with lm.lock, torch.inference_mode():
+                output = lm.model(
+                    input_ids=self.next[:, None],
+                    attention_mask=mask,
+                    position_ids=mask.sum(-1, keepdim=True) - 1,
+                    **{lm.cache_argument: self.cache},
+                    cache_position=torch.tensor([length], device=mask.device),
+                    use_cache=True,
+                )
+        except BaseException as exc:
+            self._fail(list(dict.fromkeys(row.request for row in self.rows)), exc)
+            return
+        self.mask = mask
+        self.next = output.logits[:, -1].argmax(-1)
+        self._record(self.next.tolist())
+
+    def _record(self, tokens: list[int], start: int = 0) -> None:
+        """Append a new token to each row from ``start`` on; rows that end leave (their
+        requests are told when all their rows have ended), the cache keeps the others."""
+        import torch
+
+        lm = self.lm
+        eos = TransformersBackend._stop_token_ids(lm)
+        limit = dict(self.key[0])["max_new_tokens"]
+        keep, finished = list(range(start)), []
+        rows = self.rows[start:]
+        for position, (row, token) in enumerate(zip(rows, tokens, strict=True), start):
+            row.ids.append(token)
+            check = row.request.stop_when
+            if (
+                token in eos
+                or len(row.ids) >= limit
+                or (
+                    check is not None
+                    and check(lm.tokenizer.decode(row.ids, skip_special_tokens=True))
+                )
+            ):
+                finished.append(row)
+            else:
+                keep.append(position)
+        if not finished:
+            return
+        self.rows = [self.rows[i] for i in keep]
+        ended = []
+        for row in finished:
+            request = row.request
+            if request.outputs is None:
+                request.outputs = [None] * len(request.prompts)  # type: ignore[list-item]
+            request.outputs[row.index] = (row.ids, row.prompt_tokens)
+            if all(output is not None for output in request.outputs):
+                ended.append(request)
+        if not self.rows:
+            self.cache = self.mask = self.next = self.key = None
+        else:
+            index = torch.tensor(keep, device=self.mask.device)
+            self.cache.batch_select_indices(index)
+            self.mask, self.next = self.mask[index], self.next[index]
+            start = int(self.mask.any(0).int().argmax())  # columns every row has as padding
+            if start:
+                self.mask = self.mask[:, start:]
+                for layer in self.cache.layers:
+                    layer.keys = layer.keys[:, :, start:]
+                    layer.values = layer.values[:, :, start:]
+        if ended:
+            self._done(ended)
+
+    def _fail(self, requests: list[_Request], exc: BaseException) -> None:
+        """Every caller of ``requests`` sees ``exc``; their rows leave the generation."""
+        for item in requests:
+            item.error = exc
+        self.rows = [row for row in self.rows if row.request not in requests]
+        if not self.rows:
+            self.cache = self.mask = self.next = self.key = None
+        self._done(requests)
 
     def _run(self, batch: list[_Request]) -> None:
         import torch
@@ -339,6 +664,12 @@ class _Batcher:
             item.outputs, rows = rows[: len(item.prompts)], rows[len(item.prompts) :]
 
 
+def _continuous(kwargs: dict[str, Any]) -> bool:
+    """Whether requests with these generation settings join the running generation:
+    greedy ones with the default cache."""
+    return not kwargs.get("do_sample") and not kwargs.get("cache_implementation")
+
+
 def _stop_when(tokenizer, checks: list, prompt_len: int):
     """A stopping criterion for ``generate``: row ``i`` stops once ``checks[i]`` (a function
     of the text generated so far, or None) says so; the other rows go on."""
@@ -370,6 +701,11 @@ class TransformersBackend(Backend):
         "DTYPE": "auto",
         #: torch threads on CPU; None leaves torch's default (one per core).
         "THREADS": None,
+        #: A float32 model on CPU may generate with a half-precision copy of its weights
+        #: where that is faster: "auto" measures it at load, "float16"/"bfloat16" use it
+        #: for up to 4 rows, None (the default) never. +50% memory; an answer may then
+        #: differ with how many others are generated with it (see half_decode).
+        "DECODE_DTYPE": None,
         "MAX_NEW_TOKENS": 256,
         #: 0 means greedy decoding (reproducible); above 0 samples.
         "TEMPERATURE": 0.0,
@@ -403,6 +739,7 @@ class TransformersBackend(Backend):
             pick_device(self.config["DEVICE"]),
             self.config["DTYPE"],
             self.config["THREADS"],
+            self.config["DECODE_DTYPE"],
         )
 
     def describe(self) -> dict[str, Any]:
@@ -412,6 +749,13 @@ class TransformersBackend(Backend):
         device = pick_device(self.config["DEVICE"])
         dtype = LoadedModel._dtype(torch, device, self.config["DTYPE"])
         info["device"] = f"{device} ({str(dtype).removeprefix('torch.')})"
+        try:
+            key = (self.source, device, self.config["DTYPE"], self.config["DECODE_DTYPE"])
+        except ConfigurationError:
+            return info
+        lm = _models.get(key)  # what loading decided; nothing is loaded here
+        if lm is not None and lm.decode:
+            info["device"] += f", {lm.decode[0]} for up to {lm.decode[1]} rows"
         return info
 
     def check(self):
@@ -523,6 +867,8 @@ class TransformersBackend(Backend):
         prompts = self._prompts(lm, conversations)
         kwargs = self._generation_kwargs(lm, params)
         seed = int(params["seed"]) if params.get("seed") is not None else None
+        if not kwargs["do_sample"]:
+            seed = None  # greedy: the seed changes nothing, so it does not keep rows apart
         batch_size = max(1, int(params.get("batch_size") or self.config["BATCH_SIZE"]))
         # Similar lengths together: less padding, less wasted compute.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))

@@ -92,23 +92,16 @@ def test_batched_matches_unbatched_greedy(local_backend):
     assert [c.text for c in batched] == [c.text for c in single]
 
 
-def test_threads_asking_at_the_same_time_share_a_batch(local_backend, monkeypatch):
-    """A threaded worker's threads: those that ask while the model is busy are generated
-    together in the next batch, and each gets its own answer, as it would alone."""
+def test_threads_asking_at_the_same_time_share_a_batch(local_backend):
+    """A threaded worker's threads: those that ask while the model is busy join the running
+    generation together, and each gets its own answer, as it would alone."""
     import threading
     import time
 
     lm = local_backend.loaded
     words = ["banana", "umbrella", "giraffe", "toaster"]
     alone = {w: local_backend.complete(ask(f"Say the word {w}."), max_tokens=8).text for w in words}
-    sizes = []
-    real = lm.model.generate
-
-    def counting(**kwargs):
-        sizes.append(kwargs["input_ids"].shape[0])
-        return real(**kwargs)
-
-    monkeypatch.setattr(lm.model, "generate", counting)
+    lm.batcher.admitted.clear()
     answers = {}
 
     def shopper(word):
@@ -125,21 +118,120 @@ def test_threads_asking_at_the_same_time_share_a_batch(local_backend, monkeypatc
     for thread in threads:
         thread.join(120)
     assert answers == alone
-    assert sorted(sizes) == [1, 3]
+    assert lm.batcher.admitted == [1, 3]  # the first thread's prompt, then the three together
+
+
+def test_a_question_asked_during_a_generation_joins_it_and_leaves_when_it_ends(local_backend):
+    """Continuous batching: a short answer asked while a long one is being written starts at
+    the next step, and its caller has it back long before the long one ends."""
+    import threading
+    import time
+
+    lm = local_backend.loaded
+    essay = ask("Write a long essay about coffee.")
+    short = ask("Say the word banana.")
+    alone = {
+        "essay": local_backend.complete(essay, max_tokens=60),
+        "short": local_backend.complete(short, max_tokens=60),
+    }
+    assert alone["essay"].completion_tokens == 60 and alone["short"].completion_tokens < 20
+    lm.batcher.admitted.clear()
+    finished, results = {}, {}
+
+    def run(name, messages):
+        results[name] = local_backend.complete(messages, max_tokens=60)
+        finished[name] = time.monotonic()
+
+    writer = threading.Thread(target=run, args=("essay", essay))
+    writer.start()
+    deadline = time.monotonic() + 60
+    while not (lm.batcher.rows and len(lm.batcher.rows[0].ids) >= 5):  # well under way
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    run("short", short)
+    writer.join(120)
+    assert lm.batcher.admitted == [1, 1]  # no new generation: the short one joined
+    assert finished["short"] < finished["essay"]
+    for name in ("essay", "short"):
+        assert results[name].text == alone[name].text, name
+        assert results[name].completion_tokens == alone[name].completion_tokens
+        assert results[name].prompt_tokens == alone[name].prompt_tokens
+    assert not lm.batcher.rows and not lm.batcher.queue and lm.batcher.cache is None
+
+
+def test_greedy_rows_read_as_generate_reads_them(local_backend):
+    """The running generation's own loop gives what transformers' generate() gives."""
+    import torch
+
+    lm = local_backend.loaded
+    conversations = [ask("Say hello."), ask("What is a laptop? Answer in one short sentence.")]
+    ours = local_backend.complete_batch(conversations, max_tokens=12)
+    for conversation, completion in zip(conversations, ours, strict=True):
+        prompt = lm.tokenizer.apply_chat_template(
+            conversation, add_generation_prompt=True, tokenize=False
+        )
+        encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            output = lm.model.generate(
+                **encoded,
+                max_new_tokens=12,
+                do_sample=False,
+                pad_token_id=lm.tokenizer.pad_token_id,
+            )
+        text = lm.tokenizer.decode(
+            output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        assert completion.text == text.strip()
 
 
 def test_a_failed_generation_reaches_its_caller_and_the_next_one_runs(local_backend, monkeypatch):
     lm = local_backend.loaded
 
-    def out_of_memory(**kwargs):
+    def out_of_memory(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(lm.model, "generate", out_of_memory)
+    monkeypatch.setattr(lm.model, "forward", out_of_memory)
     with pytest.raises(RuntimeError, match="out of memory"):
         local_backend.complete(ask("Say hello."), max_tokens=4)
     monkeypatch.undo()
-    assert not lm.batcher.queue and not lm.batcher.running
+    assert not lm.batcher.queue and not lm.batcher.running and not lm.batcher.rows
     assert local_backend.complete(ask("Say hello."), max_tokens=4).completion_tokens > 0
+
+
+def test_a_step_that_fails_fails_every_row_running_and_nothing_else(local_backend, monkeypatch):
+    lm = local_backend.loaded
+    real = lm.model.forward
+    calls = []
+
+    def fails_on_the_third_step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("device lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lm.model, "forward", fails_on_the_third_step)
+    with pytest.raises(RuntimeError, match="device lost"):
+        local_backend.complete_batch([ask("Say hello."), ask("Name a colour.")], max_tokens=20)
+    monkeypatch.undo()
+    assert not lm.batcher.rows and lm.batcher.cache is None and not lm.batcher.running
+    assert local_backend.complete(ask("Say hello."), max_tokens=4).completion_tokens > 0
+
+
+def test_sampling_is_generated_as_a_batch_of_its_own(local_backend, monkeypatch):
+    """Sampled completions don't join the greedy generation: they go through generate()."""
+    lm = local_backend.loaded
+    sizes = []
+    real = lm.model.generate
+
+    def counting(**kwargs):
+        sizes.append(kwargs["input_ids"].shape[0])
+        return real(**kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", counting)
+    completions = local_backend.complete_batch(
+        [ask("Name a fruit."), ask("Name a city.")], max_tokens=6, temperature=0.8, seed=3
+    )
+    assert sizes == [2] and all(c.completion_tokens > 0 for c in completions)
 
 
 def test_stop_when_ends_each_completion_where_it_says_and_no_other(local_backend):
