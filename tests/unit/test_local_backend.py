@@ -159,6 +159,58 @@ def test_a_question_asked_during_a_generation_joins_it_and_leaves_when_it_ends(l
     assert not lm.batcher.rows and not lm.batcher.queue and lm.batcher.cache is None
 
 
+def test_no_request_joins_ahead_of_an_older_one_with_other_settings(local_backend, monkeypatch):
+    """First come, first served: a sampled request waiting for the running greedy generation
+    to end is not overtaken by greedy requests that arrive after it."""
+    import threading
+    import time
+
+    lm = local_backend.loaded
+    order = []
+    real = lm.model.generate
+
+    def sampled_batch(**kwargs):
+        order.append("sampled")
+        return real(**kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", sampled_batch)
+    lm.batcher.admitted.clear()
+
+    def run(name, messages, **params):
+        local_backend.complete(messages, **params)
+        order.append(name)
+
+    essay = threading.Thread(
+        target=run,
+        args=("essay", ask("Write a long essay about coffee.")),
+        kwargs={"max_tokens": 40},
+    )
+    essay.start()
+    deadline = time.monotonic() + 60
+    while not lm.batcher.rows:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    later = [
+        threading.Thread(
+            target=run,
+            args=("fruit", ask("Name a fruit.")),
+            kwargs={"max_tokens": 6, "temperature": 0.8, "seed": 1},
+        ),
+        threading.Thread(
+            target=run, args=("short", ask("Say the word banana.")), kwargs={"max_tokens": 6}
+        ),
+    ]
+    for count, thread in enumerate(later, 1):
+        thread.start()
+        while len(lm.batcher.queue) < count:
+            assert time.monotonic() < deadline and lm.batcher.rows
+            time.sleep(0.005)
+    for thread in (essay, *later):
+        thread.join(120)
+    assert lm.batcher.admitted == [1, 1]  # the short one read after the essay, on its own
+    assert order == ["essay", "sampled", "fruit", "short"]
+
+
 def test_greedy_rows_read_as_generate_reads_them(local_backend):
     """The running generation's own loop gives what transformers' generate() gives."""
     import torch
