@@ -1,8 +1,10 @@
-"""What one generated token of the local model costs on this machine, by dtype and threads.
+"""What one generated token of the local model costs on this machine, by weights and threads.
 
-The local backend's default (float32 weights, torch's threads) is the reference every other
-line is compared with; the second line is the same with ``DECODE_DTYPE`` "auto" (a
-half-precision copy of the weights for products of few rows, where loading measured it
+The reference every other line is compared with is the model's float32 weights as
+transformers de-quantises the GGUF (``INT4`` False, torch's threads); the second line is the
+local backend's default, ``INT4`` "auto" (the GGUF's 4-bit layers multiplied from packed
+4-bit weights, ``llm.int4``); the third adds ``DECODE_DTYPE`` "auto" (a half-precision copy
+of the remaining float32 weights for products of few rows, where loading measured it
 faster). For each configuration: one forward pass of one token (no cache), the prompt pass
 of a ~290-token prompt (a Q&A prompt's size) and the cost of each further token in
 ``generate`` (greedy, KV cache), for ``--batch`` copies of the prompt. ``--int8`` adds
@@ -79,14 +81,15 @@ def main() -> None:
 
     source = resolve_model_source(None)
     cores = os.cpu_count() or 1
-    configurations = [("float32", cores, None), ("float32", cores, "auto")]
-    configurations += [("float32", 1, None)] * (cores > 1)
-    configurations += [("bfloat16", cores, None), ("float16", cores, None)]
+    configurations = [("float32", cores, None, False), ("float32", cores, None, "auto")]
+    configurations += [("float32", cores, "auto", "auto"), ("float32", cores, "auto", False)]
+    configurations += [("float32", 1, None, "auto")] * (cores > 1)
+    configurations += [("bfloat16", cores, None, False), ("float16", cores, None, False)]
     results = []
     encoded = None
-    for dtype, threads, decode in configurations:
+    for dtype, threads, decode, int4 in configurations:
         torch.set_num_threads(threads)
-        lm = load_model(source, "cpu", dtype, decode_dtype=decode)
+        lm = load_model(source, "cpu", dtype, decode_dtype=decode, int4=int4)
         if encoded is None:
             text = lm.tokenizer.apply_chat_template(
                 [{"role": "user", "content": "word " * 250 + "Answer in one sentence."}],
@@ -98,10 +101,12 @@ def main() -> None:
             )
         figures = measure(lm.model, encoded, args.tokens, lm.tokenizer.pad_token_id)
         name = f"{dtype}, {threads} thread(s)"
+        if lm.int4_layers:
+            name += f", {lm.int4_layers} layers 4-bit"
         if decode:
             name += f", {lm.decode[0]} <= {lm.decode[1]} rows" if lm.decode else ", no half copy"
         results.append((name, figures))
-        if args.int8 and dtype == "float32" and threads == cores and decode is None:
+        if args.int8 and dtype == "float32" and threads == cores and not (decode or int4):
             quantised = torch.ao.quantization.quantize_dynamic(
                 copy.deepcopy(lm.model), {torch.nn.Linear}, dtype=torch.qint8
             )
@@ -117,17 +122,20 @@ def main() -> None:
         "tokens after "
         f"the first; load average {os.getloadavg()[0]:.1f}, {cores} cores"
     )
-    header = f"{'configuration':<40} {'one pass':>10} {'prompt':>9} {'per token':>10}"
+    header = f"{'configuration':<56} {'one pass':>10} {'prompt':>9} {'per token':>10}"
     header += f" {'tokens/s':>9} {'vs ref':>7}"
     print(header)
     print("-" * len(header))
     for name, figures in results:
         print(
-            f"{name:<40} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
+            f"{name:<56} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
             f"{figures['token_ms']:>8.1f}ms {1e3 / figures['token_ms']:>9.1f} "
             f"{reference['token_ms'] / figures['token_ms']:>6.2f}x"
         )
-    print(f"reference: {results[0][0]}, the local backend's default; second: DECODE_DTYPE 'auto'")
+    print(
+        f"reference: {results[0][0]} (INT4 off); second: the local backend's default "
+        "(INT4 'auto'); third and fourth: with DECODE_DTYPE 'auto'"
+    )
 
 
 if __name__ == "__main__":

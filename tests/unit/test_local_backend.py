@@ -324,6 +324,35 @@ def test_model_is_loaded_once_per_process(local_backend):
     assert other_alias.loaded is local_backend.loaded
 
 
+def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(local_backend):
+    """The default GGUF's linear layers are 4-bit groups: INT4 "auto" packs every one of
+    them (the output layer is 8-bit and stays), and answers as the float32 weights do."""
+    import torch
+
+    from oscar_gpt.llm import local
+    from oscar_gpt.llm.local import TransformersBackend
+
+    lm = local_backend.loaded
+    linears = [m for m in lm.model.modules() if isinstance(m, torch.nn.Linear)]
+    packed = [m for m in linears if m.weight is None]
+    assert lm.int4_layers == len(packed) == len(linears) - 1
+    assert lm.model.get_output_embeddings().weight is not None
+    assert "4-bit" in local_backend.describe()["device"]
+    plain = TransformersBackend("plain", {"MAX_NEW_TOKENS": 24, "INT4": False})
+    question = (
+        "Product: Wireless headphones\nFacts:\n[E1] Battery life: 30 h\n"
+        "Question: What is the battery life? Answer in one short sentence."
+    )
+    try:
+        assert plain.loaded is not lm and plain.loaded.int4_layers == 0
+        expected = plain.complete(ask(question), max_tokens=16)
+    finally:  # the float32 copy is not kept for the rest of the run
+        for key in [key for key in local._models if key[-1] is False]:
+            del local._models[key]
+    got = local_backend.complete(ask(question), max_tokens=16)
+    assert got.text == expected.text and "30" in got.text
+
+
 def test_embeddings(embedder):
     vectors = embedder.embed(
         [

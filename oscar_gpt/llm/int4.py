@@ -1,0 +1,142 @@
+"""Linear layers that multiply from 4-bit weights on CPU (the local backend's ``INT4``).
+
+A token step of a small model on CPU reads every weight once for a handful of rows: it runs
+at the speed of memory. The default model comes as a GGUF file whose linear weights are
+4-bit numbers in groups of 32, each group with its own scale and offset (Q4_1);
+transformers de-quantises them to float32 on load, eight times the bytes. Those float32
+values are exactly ``offset + scale * q`` with ``q`` in 0..15 for each group, so they pack
+back into 4 bits without losing a weight, and torch's CPU kernel for 4-bit weights
+(``_weight_int4pack_mm_for_cpu``, as torchao uses it) multiplies from the packed form.
+
+The kernel takes bfloat16 inputs, scales and offsets: the 4-bit values are the GGUF's,
+while each group's scale and offset, and each product's inputs and outputs, are rounded to
+bfloat16. Every row count takes that one path (the prompt too, where the kernel is about as
+fast as float32), so an answer does not depend on what else is generated with it; the
+float32 copies of packed layers are freed (about 8/9 of their memory).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+#: Weights per group of one scale and offset (GGUF's Q4_0/Q4_1 block, the kernel's group).
+GROUP = 32
+
+
+def kernel_available() -> bool:
+    import torch
+
+    return hasattr(torch, "_weight_int4pack_mm_for_cpu") and hasattr(
+        torch, "_convert_weight_to_int4pack_for_cpu"
+    )
+
+
+def quantise(weight, group: int = GROUP):
+    """``weight`` ([out, in], in a multiple of ``group``) as 4-bit values in groups along
+    each row: (q int32 [out, in], scales and offsets [in/group, out, 2] as the kernel wants
+    them, float32, the largest difference between the weights and ``offset + scale * q``)."""
+    import torch
+
+    rows, columns = weight.shape
+    groups = weight.detach().float().reshape(-1, group)
+    low = groups.amin(dim=1, keepdim=True)
+    high = groups.amax(dim=1, keepdim=True)
+    scale = (high - low) / 15
+    # A constant group: any scale gives q = 0; 1 keeps the division defined.
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    q = (groups - low).div(safe).round().clamp(0, 15)
+    error = float((q * scale + low - groups).abs().max())
+    # The kernel computes (q - 8) * scale + zero: zero is the group's middle.
+    zero = low + scale * 8
+    scales = torch.cat([scale.view(rows, -1, 1), zero.view(rows, -1, 1)], dim=2)
+    return (
+        q.to(torch.int32).reshape(rows, columns),
+        scales.transpose(0, 1).contiguous(),
+        error,
+    )
+
+
+def pack_int4(model, setting) -> int:
+    """Give ``model``'s linear layers 4-bit weights (see the module's docstring).
+
+    ``setting``: "auto" packs the layers whose weights are already 4-bit groups (a
+    de-quantised Q4_1 GGUF: nothing of the weights is lost) and leaves the others; True
+    packs every layer that fits the kernel, rounding weights that are not 4-bit (smaller
+    and faster, less exact); False or None packs nothing. The output (vocabulary) layer,
+    often 8-bit in a GGUF, is never packed. Returns how many layers were packed;
+    0 where torch has no such kernel.
+    """
+    import torch
+
+    if setting in (None, False):
+        return 0
+    if setting not in ("auto", True):
+        raise ConfigurationError(f"INT4 must be 'auto', True or False, not {setting!r}")
+    if not kernel_available():
+        if setting is True:
+            logger.warning("INT4: this torch has no 4-bit CPU kernel; weights stay as they are")
+        return 0
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    packed = 0
+    with torch.inference_mode():
+        for linear in linears:
+            weight = linear.weight
+            if (
+                linear is head
+                or weight is None
+                or weight.device.type != "cpu"
+                or weight.dtype not in (torch.float32, torch.bfloat16)
+                or linear.in_features % GROUP
+                or linear.out_features % 16  # the kernel's block of output columns
+            ):
+                continue
+            q, scales, error = quantise(weight)
+            if setting == "auto" and error > 1e-6 * float(weight.abs().max()):
+                continue
+            weights = torch._convert_weight_to_int4pack_for_cpu(q, 2)
+            scales = scales.to(torch.bfloat16)
+            if not _agrees(q, weights, scales):
+                logger.warning("INT4: the 4-bit kernel disagrees with float32 here; not used")
+                return packed
+            linear.register_buffer("int4_weight", weights, persistent=False)
+            linear.register_buffer("int4_scales", scales, persistent=False)
+            # The float32 weights are no longer read: free them (the bias stays).
+            del linear.weight
+            linear.register_parameter("weight", None)
+            linear.forward = _int4_forward.__get__(linear)
+            packed += 1
+    return packed
+
+
+def _int4_forward(self, x):
+    import torch
+
+    shape = x.shape
+    y = torch._weight_int4pack_mm_for_cpu(
+        x.reshape(-1, shape[-1]).to(torch.bfloat16),
+        self.int4_weight,
+        GROUP,
+        self.int4_scales,
+    )
+    y = y.to(x.dtype).reshape(*shape[:-1], self.out_features)
+    return y if self.bias is None else y + self.bias
+
+
+def _agrees(q, weights, scales) -> bool:
+    """Whether the kernel gives what float32 gives from the same rounded numbers: a check
+    of how this torch lays out packed weights, made once per layer at load."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(3, q.shape[1], generator=generator).to(torch.bfloat16)
+    got = torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales).float()
+    rounded = scales.float()  # [groups, out, 2]
+    scale = rounded[..., 0].t().repeat_interleave(GROUP, dim=1)
+    zero = rounded[..., 1].t().repeat_interleave(GROUP, dim=1)
+    expected = x.float() @ ((q.float() - 8) * scale + zero).t()
+    return torch.allclose(got, expected, rtol=0.02, atol=0.02 * float(expected.abs().max()))
