@@ -101,8 +101,8 @@ def main() -> None:
             )
         figures = measure(lm.model, encoded, args.tokens, lm.tokenizer.pad_token_id)
         name = f"{dtype}, {threads} thread(s)"
-        if lm.int4_layers:
-            name += f", {lm.int4_layers} layers 4-bit"
+        if lm.int4.layers:
+            name += f", {lm.int4}"
         if decode:
             name += f", {lm.decode[0]} <= {lm.decode[1]} rows" if lm.decode else ", no half copy"
         results.append((name, figures))

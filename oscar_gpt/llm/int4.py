@@ -10,14 +10,21 @@ back into 4 bits without losing a weight, and torch's CPU kernel for 4-bit weigh
 
 The kernel takes bfloat16 inputs, scales and offsets: the 4-bit values are the GGUF's,
 while each group's scale and offset, and each product's inputs and outputs, are rounded to
-bfloat16. Every row count takes that one path (the prompt too, where the kernel is about as
-fast as float32), so an answer does not depend on what else is generated with it; the
-float32 copies of packed layers are freed (about 8/9 of their memory).
+bfloat16. The float32 copies of packed layers are freed (about 8/9 of their memory).
+
+A prompt pass (many tokens of each row at once) is arithmetic, not memory: there the kernel
+is about as fast as float32 matrix products. Where the CPU multiplies bfloat16 matrices
+much faster (AVX512-BF16, AMX), loading measures it and keeps a bfloat16 copy of the packed
+weights (the kernel's own numbers, rounded to bfloat16) for prompt passes. Which path a
+product takes depends only on whether it reads prompts or one new token per row, never on
+how many rows are generated together: an answer does not depend on what else is generated
+with it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from .errors import ConfigurationError
 
@@ -25,6 +32,23 @@ logger = logging.getLogger(__name__)
 
 #: Weights per group of one scale and offset (GGUF's Q4_0/Q4_1 block, the kernel's group).
 GROUP = 32
+#: How much faster bfloat16 matrix products must be than the 4-bit kernel on a prompt's
+#: rows for prompt passes to get a bfloat16 copy of the weights.
+PROMPT_GAIN = 1.5
+
+
+@dataclass(frozen=True)
+class Packed:
+    """What :func:`pack_int4` did: layers packed, and whether prompt passes multiply from
+    a bfloat16 copy of their weights."""
+
+    layers: int = 0
+    prompt_copy: bool = False
+
+    def __str__(self) -> str:
+        if not self.layers:
+            return ""
+        return f"{self.layers} layers 4-bit" + (", prompts bfloat16" * self.prompt_copy)
 
 
 def kernel_available() -> bool:
@@ -60,26 +84,28 @@ def quantise(weight, group: int = GROUP):
     )
 
 
-def pack_int4(model, setting) -> int:
+def pack_int4(model, setting, prompt_copy: bool | None = None) -> Packed:
     """Give ``model``'s linear layers 4-bit weights (see the module's docstring).
 
     ``setting``: "auto" packs the layers whose weights are already 4-bit groups (a
     de-quantised Q4_1 GGUF: nothing of the weights is lost) and leaves the others; True
     packs every layer that fits the kernel, rounding weights that are not 4-bit (smaller
     and faster, less exact); False or None packs nothing. The output (vocabulary) layer,
-    often 8-bit in a GGUF, is never packed. Returns how many layers were packed;
-    0 where torch has no such kernel.
+    often 8-bit in a GGUF, is never packed. ``prompt_copy``: whether prompt passes get a
+    bfloat16 copy of the weights; None measures on the first packed layer whether the CPU
+    makes it :data:`PROMPT_GAIN` times faster. Nothing is packed where torch has no such
+    kernel.
     """
     import torch
 
     if setting in (None, False):
-        return 0
+        return Packed()
     if setting not in ("auto", True):
         raise ConfigurationError(f"INT4 must be 'auto', True or False, not {setting!r}")
     if not kernel_available():
         if setting is True:
             logger.warning("INT4: this torch has no 4-bit CPU kernel; weights stay as they are")
-        return 0
+        return Packed()
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     packed = 0
@@ -102,21 +128,30 @@ def pack_int4(model, setting) -> int:
             scales = scales.to(torch.bfloat16)
             if not _agrees(q, weights, scales):
                 logger.warning("INT4: the 4-bit kernel disagrees with float32 here; not used")
-                return packed
+                return Packed(packed, bool(prompt_copy))
+            if prompt_copy is None:
+                prompt_copy = _bfloat16_faster(weights, scales, _kernel_weights(q, scales))
             linear.register_buffer("int4_weight", weights, persistent=False)
             linear.register_buffer("int4_scales", scales, persistent=False)
+            prompt = _kernel_weights(q, scales).to(torch.bfloat16) if prompt_copy else None
+            linear.register_buffer("int4_prompt_weight", prompt, persistent=False)
             # The float32 weights are no longer read: free them (the bias stays).
             del linear.weight
             linear.register_parameter("weight", None)
             linear.forward = _int4_forward.__get__(linear)
             packed += 1
-    return packed
+    return Packed(packed, bool(prompt_copy) and packed > 0)
 
 
 def _int4_forward(self, x):
     import torch
+    import torch.nn.functional as F
 
     shape = x.shape
+    if self.int4_prompt_weight is not None and x.dim() >= 3 and shape[-2] > 1:
+        # A prompt pass ([rows, tokens, features] with several tokens): see the docstring.
+        y = F.linear(x.to(torch.bfloat16), self.int4_prompt_weight).to(x.dtype)
+        return y if self.bias is None else y + self.bias
     y = torch._weight_int4pack_mm_for_cpu(
         x.reshape(-1, shape[-1]).to(torch.bfloat16),
         self.int4_weight,
@@ -127,6 +162,14 @@ def _int4_forward(self, x):
     return y if self.bias is None else y + self.bias
 
 
+def _kernel_weights(q, scales):
+    """The float32 weights the kernel multiplies by: (q - 8) * scale + zero, per group."""
+    rounded = scales.float()  # [groups, out, 2]
+    scale = rounded[..., 0].t().repeat_interleave(GROUP, dim=1)
+    zero = rounded[..., 1].t().repeat_interleave(GROUP, dim=1)
+    return (q.float() - 8) * scale + zero
+
+
 def _agrees(q, weights, scales) -> bool:
     """Whether the kernel gives what float32 gives from the same rounded numbers: a check
     of how this torch lays out packed weights, made once per layer at load."""
@@ -135,8 +178,29 @@ def _agrees(q, weights, scales) -> bool:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(3, q.shape[1], generator=generator).to(torch.bfloat16)
     got = torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales).float()
-    rounded = scales.float()  # [groups, out, 2]
-    scale = rounded[..., 0].t().repeat_interleave(GROUP, dim=1)
-    zero = rounded[..., 1].t().repeat_interleave(GROUP, dim=1)
-    expected = x.float() @ ((q.float() - 8) * scale + zero).t()
+    expected = x.float() @ _kernel_weights(q, scales).t()
     return torch.allclose(got, expected, rtol=0.02, atol=0.02 * float(expected.abs().max()))
+
+
+def _bfloat16_faster(weights, scales, dense, rows: int = 256) -> bool:
+    """Whether a prompt's ``rows`` multiply :data:`PROMPT_GAIN` times faster by the
+    bfloat16 ``dense`` weights than by the 4-bit kernel (the best of three tries each)."""
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.randn(rows, dense.shape[1]).to(torch.bfloat16)
+    dense = dense.to(torch.bfloat16)
+
+    def seconds(product) -> float:
+        product()  # the first call of a kernel
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            product()
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    kernel = seconds(lambda: torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales))
+    return seconds(lambda: F.linear(x, dense)) * PROMPT_GAIN <= kernel

@@ -75,7 +75,7 @@ def test_four_bit_groups_quantise_without_loss():
 
 def test_auto_packs_four_bit_layers_and_frees_their_float32_weights():
     network, plain = Network(), Network()
-    assert pack_int4(network, "auto") == 2
+    assert pack_int4(network, "auto", prompt_copy=False).layers == 2
     for layer in (network.up, network.down):
         assert layer.weight is None
         assert layer.int4_weight.dtype != torch.float32
@@ -96,7 +96,7 @@ def test_auto_packs_four_bit_layers_and_frees_their_float32_weights():
 
 def test_a_row_gets_the_same_numbers_alone_and_in_a_batch():
     network = Network()
-    pack_int4(network, "auto")
+    pack_int4(network, "auto", prompt_copy=False)
     batch = torch.randn(64, 64)
     with torch.inference_mode():
         together = network(batch)
@@ -108,13 +108,13 @@ def test_a_row_gets_the_same_numbers_alone_and_in_a_batch():
 def test_auto_leaves_layers_that_are_not_four_bit():
     network = Network(exact=False)
     before = network.up.weight.clone()
-    assert pack_int4(network, "auto") == 0
+    assert pack_int4(network, "auto").layers == 0
     assert torch.equal(network.up.weight, before)
 
 
 def test_true_rounds_any_layer_to_four_bits_except_the_output_layer():
     network, plain = Network(exact=False), Network(exact=False)
-    assert pack_int4(network, True) == 2
+    assert pack_int4(network, True).layers == 2
     assert network.head.weight is not None
     x = torch.randn(3, 64)
     with torch.inference_mode():
@@ -128,14 +128,14 @@ def test_layers_the_kernel_cannot_take_stay_as_they_are():
     with torch.no_grad():
         network[1].weight.copy_(four_bit(40, 64))
     # 48 inputs are not whole groups; 40 outputs are not whole blocks of 16
-    assert pack_int4(network, True) == 0
+    assert pack_int4(network, True).layers == 0
     assert network[0].weight is not None and network[1].weight is not None
 
 
 @pytest.mark.parametrize("setting", [None, False])
 def test_off_packs_nothing(setting):
     network = Network()
-    assert pack_int4(network, setting) == 0
+    assert pack_int4(network, setting).layers == 0
     assert network.up.weight is not None
 
 
@@ -147,14 +147,65 @@ def test_unknown_setting_is_a_configuration_error():
 def test_without_the_kernel_nothing_changes(monkeypatch):
     monkeypatch.setattr(int4, "kernel_available", lambda: False)
     network = Network()
-    assert pack_int4(network, "auto") == 0
+    assert pack_int4(network, "auto").layers == 0
     assert network.up.weight is not None
 
 
 def test_a_kernel_that_disagrees_with_float32_is_not_used(monkeypatch):
     monkeypatch.setattr(int4, "_agrees", lambda q, weights, scales: False)
     network, plain = Network(), Network()
-    assert pack_int4(network, "auto") == 0
+    assert pack_int4(network, "auto").layers == 0
     x = torch.randn(2, 64)
     with torch.inference_mode():
         assert torch.equal(network(x), plain(x))
+
+
+def test_prompt_passes_use_the_bfloat16_copy_and_token_steps_the_kernel(monkeypatch):
+    network, plain = Network(), Network()
+    packed = pack_int4(network, "auto", prompt_copy=True)
+    assert packed.prompt_copy and str(packed) == "2 layers 4-bit, prompts bfloat16"
+    copy = network.up.int4_prompt_weight
+    assert copy.dtype == torch.bfloat16 and copy.shape == (128, 64)
+    kernel_calls = []
+    real = torch._weight_int4pack_mm_for_cpu
+
+    def spy(*args):
+        kernel_calls.append(args[0].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(torch, "_weight_int4pack_mm_for_cpu", spy)
+    prompts = torch.randn(4, 7, 64)  # 4 rows of 7 tokens
+    with torch.inference_mode():
+        read = network(prompts)
+        assert kernel_calls == []
+        step = network(prompts[:, -1:])  # one new token per row
+        assert kernel_calls == [4, 4]
+        # one row's prompt alone: the same numbers as among four
+        alone = network(prompts[:1])
+        expected = reference(plain, prompts)
+    assert torch.allclose(read[:1], alone, rtol=1e-5, atol=1e-5)
+    # the copy holds the kernel's numbers, rounded once more to bfloat16
+    assert torch.allclose(read, expected, rtol=0.02, atol=0.02 * float(expected.abs().max()))
+    assert torch.allclose(step, read[:, -1:], rtol=0.02, atol=0.02 * float(step.abs().max()))
+
+
+def test_the_copy_is_kept_only_where_the_cpu_makes_it_faster(monkeypatch):
+    measured = []
+    monkeypatch.setattr(
+        int4, "_bfloat16_faster", lambda *args: measured.append(args[2].shape) or False
+    )
+    network = Network()
+    packed = pack_int4(network, "auto")
+    assert measured == [(128, 64)]  # once, on the first packed layer's weights
+    assert packed.layers == 2 and not packed.prompt_copy and str(packed) == "2 layers 4-bit"
+    assert network.up.int4_prompt_weight is None and network.down.int4_prompt_weight is None
+
+
+def test_the_measurement_compares_the_kernel_with_bfloat16_products(monkeypatch):
+    q, scales, _error = quantise(four_bit(128, 64))
+    weights = torch._convert_weight_to_int4pack_for_cpu(q, 2)
+    scales = scales.to(torch.bfloat16)
+    dense = int4._kernel_weights(q, scales)
+    assert int4._bfloat16_faster(weights, scales, dense) in (True, False)
+    monkeypatch.setattr(int4, "PROMPT_GAIN", 1e9)  # no CPU is that much faster
+    assert int4._bfloat16_faster(weights, scales, dense) is False

@@ -17,6 +17,18 @@ def ask(text):
     return [{"role": "user", "content": text}]
 
 
+@pytest.fixture(scope="module")
+def float32_backend():
+    """The default model with float32 arithmetic throughout (INT4 off), for this module."""
+    from oscar_gpt.llm import local
+
+    backend = local.TransformersBackend("float32", {"MAX_NEW_TOKENS": 24, "INT4": False})
+    assert backend.loaded.int4.layers == 0
+    yield backend
+    for key in [key for key in local._models if key[-1] is False]:
+        del local._models[key]  # not kept for the rest of the run
+
+
 def test_default_model_is_the_gguf_from_the_wheel():
     path = default_gguf_path()
     assert path is not None and path.name == DEFAULT_GGUF_FILE and path.stat().st_size > 10**7
@@ -121,12 +133,16 @@ def test_threads_asking_at_the_same_time_share_a_batch(local_backend):
     assert lm.batcher.admitted == [1, 3]  # the first thread's prompt, then the three together
 
 
-def test_a_question_asked_during_a_generation_joins_it_and_leaves_when_it_ends(local_backend):
+def test_a_question_asked_during_a_generation_joins_it_and_leaves_when_it_ends(float32_backend):
     """Continuous batching: a short answer asked while a long one is being written starts at
-    the next step, and its caller has it back long before the long one ends."""
+    the next step, and its caller has it back long before the long one ends, with exactly
+    the answer it gets alone. Exactly needs float32 arithmetic: with INT4's bfloat16 inputs
+    the joined row's padding (a different order of additions in attention) can tip a
+    near-tie, and here it does, in the last words of the short answer."""
     import threading
     import time
 
+    local_backend = float32_backend
     lm = local_backend.loaded
     essay = ask("Write a long essay about coffee.")
     short = ask("Say the word banana.")
@@ -324,31 +340,25 @@ def test_model_is_loaded_once_per_process(local_backend):
     assert other_alias.loaded is local_backend.loaded
 
 
-def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(local_backend):
+def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(
+    local_backend, float32_backend
+):
     """The default GGUF's linear layers are 4-bit groups: INT4 "auto" packs every one of
     them (the output layer is 8-bit and stays), and answers as the float32 weights do."""
     import torch
 
-    from oscar_gpt.llm import local
-    from oscar_gpt.llm.local import TransformersBackend
-
     lm = local_backend.loaded
     linears = [m for m in lm.model.modules() if isinstance(m, torch.nn.Linear)]
     packed = [m for m in linears if m.weight is None]
-    assert lm.int4_layers == len(packed) == len(linears) - 1
+    assert lm.int4.layers == len(packed) == len(linears) - 1
     assert lm.model.get_output_embeddings().weight is not None
     assert "4-bit" in local_backend.describe()["device"]
-    plain = TransformersBackend("plain", {"MAX_NEW_TOKENS": 24, "INT4": False})
     question = (
         "Product: Wireless headphones\nFacts:\n[E1] Battery life: 30 h\n"
         "Question: What is the battery life? Answer in one short sentence."
     )
-    try:
-        assert plain.loaded is not lm and plain.loaded.int4_layers == 0
-        expected = plain.complete(ask(question), max_tokens=16)
-    finally:  # the float32 copy is not kept for the rest of the run
-        for key in [key for key in local._models if key[-1] is False]:
-            del local._models[key]
+    assert float32_backend.loaded is not lm
+    expected = float32_backend.complete(ask(question), max_tokens=16)
     got = local_backend.complete(ask(question), max_tokens=16)
     assert got.text == expected.text and "30" in got.text
 
