@@ -17,8 +17,10 @@ is about as fast as float32 matrix products. Where the CPU multiplies bfloat16 m
 much faster (AVX512-BF16, AMX), loading measures it and keeps a bfloat16 copy of the packed
 weights (the kernel's own numbers, rounded to bfloat16) for prompt passes. Which path a
 product takes depends only on whether it reads prompts or one new token per row, never on
-how many rows are generated together: an answer does not depend on what else is generated
-with it.
+how many rows are generated together, and the kernel gives a row the same numbers whatever
+rows come with it. (Attention still adds in another order for a row padded to run with
+longer ones; bfloat16 inputs can make that a different near-tie, now and then a different
+answer.)
 """
 
 from __future__ import annotations
