@@ -187,22 +187,24 @@ def _agrees(q, weights, scales) -> bool:
 def _bfloat16_faster(weights, scales, dense, rows: int = 256) -> bool:
     """Whether a prompt's ``rows`` multiply :data:`PROMPT_GAIN` times faster by the
     bfloat16 ``dense`` weights than by the 4-bit kernel (the best of three tries each)."""
-    import time
-
     import torch
     import torch.nn.functional as F
 
     x = torch.randn(rows, dense.shape[1]).to(torch.bfloat16)
     dense = dense.to(torch.bfloat16)
+    kernel = best_seconds(lambda: torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales))
+    return best_seconds(lambda: F.linear(x, dense)) * PROMPT_GAIN <= kernel
 
-    def seconds(product) -> float:
-        product()  # the first call of a kernel
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            product()
-            best = min(best, time.perf_counter() - started)
-        return best
 
-    kernel = seconds(lambda: torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales))
-    return seconds(lambda: F.linear(x, dense)) * PROMPT_GAIN <= kernel
+def best_seconds(work, tries: int = 3) -> float:
+    """The shortest of ``tries`` runs of ``work``, after one untimed run (a kernel's first
+    call sets it up)."""
+    import time
+
+    work()
+    best = float("inf")
+    for _ in range(tries):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best

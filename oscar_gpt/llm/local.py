@@ -32,7 +32,7 @@ from django.core.checks import Error
 from .base import Backend, Completion, Messages, StreamChunk
 from .errors import BadRequest, ConfigurationError
 from .imports import import_name, import_names, loading
-from .int4 import Packed, pack_int4
+from .int4 import Packed, best_seconds, pack_int4
 
 logger = logging.getLogger(__name__)
 
@@ -329,15 +329,12 @@ def _measure_half_rows(linears, dtype) -> int:
 
     def seconds(ws, count: int) -> float:
         inputs = {w.shape[1]: torch.randn(count, w.shape[1], dtype=w.dtype) for w in ws}
-        for w in ws[:2]:  # the first call of a kernel
-            F.linear(inputs[w.shape[1]], w)
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
+
+        def products():
             for w in ws:
                 F.linear(inputs[w.shape[1]], w)
-            best = min(best, time.perf_counter() - started)
-        return best
+
+        return best_seconds(products)
 
     rows = 0
     with torch.inference_mode():
@@ -784,9 +781,10 @@ class TransformersBackend(Backend):
         "DECODE_DTYPE": None,
         #: On CPU, linear layers multiply from 4-bit weights (llm.int4): "auto" where the
         #: weights are 4-bit already (a Q4_1 GGUF such as the default model: ~2x faster per
-        #: token, a third of the memory; inputs rounded to bfloat16, so a near-tie may go
-        #: another way when an answer is generated with others), True for every layer
-        #: (rounds other weights to 4 bits), False never (float32 throughout).
+        #: token, a third of the memory, or 3/4 with the bfloat16 copy kept for prompts where
+        #: the CPU makes it pay; inputs rounded to bfloat16, so a near-tie may go another
+        #: way when an answer is generated with others), True for every layer (rounds other
+        #: weights to 4 bits), False never (float32 throughout).
         "INT4": "auto",
         "MAX_NEW_TOKENS": 256,
         #: 0 means greedy decoding (reproducible); above 0 samples.
