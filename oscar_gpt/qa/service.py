@@ -11,8 +11,9 @@ Answering is careful by construction: the relevance gate decides whether the pro
 evidence can answer at all; the model sees only the best evidence, fenced as data, and the
 question scrubbed of personal data; its answer must cite the evidence and state nothing the
 cited evidence does not support (the claims checker), contain no links to other sites and
-none of its instructions. Otherwise the shopper gets the evidence itself, quoted with its
-source, or an honest "we don't know yet" while the question waits for staff.
+none of its instructions, and not stop mid-way at the token limit. Otherwise the shopper
+gets the evidence itself, quoted with its source, or an honest "we don't know yet" while the
+question waits for staff.
 """
 
 from __future__ import annotations
@@ -486,7 +487,12 @@ def _prepare(question: Question) -> _Pending | None:
 def _conclude(item: _Pending, completion) -> None:
     question = item.question
     verdict = check_answer(
-        completion.text, question.product, item.units, question.language, question.text
+        completion.text,
+        question.product,
+        item.units,
+        question.language,
+        question.text,
+        cut_off=completion.finish_reason == "length",
     )
     question.trace |= {"model": completion.model, "check": verdict.as_trace()}
     if verdict.unknown:
@@ -581,12 +587,26 @@ def unsupported_words(
 
 
 def check_answer(
-    raw: str, product, units: list[EvidenceUnit], language: str, question_text: str = ""
+    raw: str,
+    product,
+    units: list[EvidenceUnit],
+    language: str,
+    question_text: str = "",
+    *,
+    cut_off: bool = False,
 ) -> AnswerCheck:
-    """Whether the model's reply may be shown: see the module's doc."""
+    """Whether the model's reply may be shown: see the module's doc. ``cut_off``: the reply
+    ran into the token limit (``finish_reason`` "length"); unless it had already ended
+    (:func:`reply_end`), it stops mid-way and is not shown. (Keeping its full sentences
+    was tried on 400 ePQA questions: 2 of the 3 replies it let through were a bare
+    preamble, "The answer to the question is:.", that no check has ground to refuse.)"""
     parsed = parse_answer(raw)
     if parsed.unknown:
         return AnswerCheck("", [], unknown=True)
+    if cut_off and reply_end(raw) is None:
+        check = AnswerCheck(parsed.text, [], cited=bool(parsed.cited))
+        check.problems.append("cut_off")
+        return check
     cited_units = [units[n - 1] for n in parsed.cited if 1 <= n <= len(units)]
     # The answer may draw on, and shows, its evidence as data only: a review's or an
     # attribute's instructions to the model are no support for anything it says.
@@ -833,7 +853,14 @@ def suggest(question: Question, *, user=None) -> Question:
         temperature=0.0,
         stop_when=reply_ended,
     )
-    verdict = check_answer(completion.text, product, units, question.language, question.text)
+    verdict = check_answer(
+        completion.text,
+        product,
+        units,
+        question.language,
+        question.text,
+        cut_off=completion.finish_reason == "length",
+    )
     question.suggestion = verdict.text
     question.trace = question.trace | {"suggestion": verdict.as_trace()}
     question.save(update_fields=["suggestion", "trace"])

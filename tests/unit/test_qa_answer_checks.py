@@ -537,3 +537,23 @@ def test_instructions_in_the_shops_data_are_taken_out(text, kept):
 def test_honest_data_is_left_as_it_is(text):
     assert not speaks_to_the_answerer(text)
     assert without_instructions(text) == text
+
+
+def test_a_reply_cut_off_by_the_token_limit_is_not_shown(product, units):
+    cited = evidence(units, "attr:battery_life_hours")
+    raw = "[E1] The battery lasts 30 hours. It charges fully in two hours with the"
+    verdict = check_answer(raw, product, cited, "en-gb", BATTERY, cut_off=True)
+    assert not verdict.ok and verdict.problems == ["cut_off"]
+    # a preamble is all that is left of such a reply before its last full stop
+    raw = "[E1] The answer to the question is:. no, you can use it with a 1/4 to"
+    verdict = check_answer(raw, product, cited, "en-gb", BATTERY, cut_off=True)
+    assert not verdict.ok and verdict.problems == ["cut_off"]
+
+
+def test_a_reply_that_ended_at_the_limit_is_checked_as_any(product, units):
+    cited = evidence(units, "attr:battery_life_hours")
+    # its citation line ended (reply_end) with the last token the limit allowed
+    raw = "The battery lasts 30 hours [E1]\n"
+    verdict = check_answer(raw, product, cited, "en-gb", BATTERY, cut_off=True)
+    assert verdict.ok and verdict.text == "The battery lasts 30 hours"
+    assert check_answer(raw, product, cited, "en-gb", BATTERY).ok
