@@ -128,14 +128,15 @@ def pack_int4(model, setting, prompt_copy: bool | None = None) -> Packed:
                 continue
             weights = torch._convert_weight_to_int4pack_for_cpu(q, 2)
             scales = scales.to(torch.bfloat16)
-            if not _agrees(q, weights, scales):
+            dense = _kernel_weights(q, scales)
+            if not _agrees(dense, weights, scales):
                 logger.warning("INT4: the 4-bit kernel disagrees with float32 here; not used")
-                return Packed(packed, bool(prompt_copy))
+                break
             if prompt_copy is None:
-                prompt_copy = _bfloat16_faster(weights, scales, _kernel_weights(q, scales))
+                prompt_copy = _bfloat16_faster(weights, scales, dense)
             linear.register_buffer("int4_weight", weights, persistent=False)
             linear.register_buffer("int4_scales", scales, persistent=False)
-            prompt = _kernel_weights(q, scales).to(torch.bfloat16) if prompt_copy else None
+            prompt = dense.to(torch.bfloat16) if prompt_copy else None
             linear.register_buffer("int4_prompt_weight", prompt, persistent=False)
             # The float32 weights are no longer read: free them (the bias stays).
             del linear.weight
@@ -172,15 +173,16 @@ def _kernel_weights(q, scales):
     return (q.float() - 8) * scale + zero
 
 
-def _agrees(q, weights, scales) -> bool:
-    """Whether the kernel gives what float32 gives from the same rounded numbers: a check
-    of how this torch lays out packed weights, made once per layer at load."""
+def _agrees(dense, weights, scales) -> bool:
+    """Whether the kernel gives what float32 gives from the same rounded numbers (``dense``,
+    :func:`_kernel_weights`): a check of how this torch lays out packed weights, made once
+    per layer at load."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    x = torch.randn(3, q.shape[1], generator=generator).to(torch.bfloat16)
+    x = torch.randn(3, dense.shape[1], generator=generator).to(torch.bfloat16)
     got = torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales).float()
-    expected = x.float() @ _kernel_weights(q, scales).t()
+    expected = x.float() @ dense.t()
     return torch.allclose(got, expected, rtol=0.02, atol=0.02 * float(expected.abs().max()))
 
 

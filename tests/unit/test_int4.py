@@ -152,7 +152,7 @@ def test_without_the_kernel_nothing_changes(monkeypatch):
 
 
 def test_a_kernel_that_disagrees_with_float32_is_not_used(monkeypatch):
-    monkeypatch.setattr(int4, "_agrees", lambda q, weights, scales: False)
+    monkeypatch.setattr(int4, "_agrees", lambda dense, weights, scales: False)
     network, plain = Network(), Network()
     assert pack_int4(network, "auto").layers == 0
     x = torch.randn(2, 64)
