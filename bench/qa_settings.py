@@ -30,10 +30,13 @@ Two switches from the environment, for ``bench/load_qa.py``:
   --max-new-tokens``.
 * ``BENCH_DECODE_DTYPE=auto`` (or ``float16``...) sets the local backend's ``DECODE_DTYPE``,
   for ``bench_qa.py --decode-dtype``.
+* ``BENCH_LOCAL_CONFIG='{"THREADS": null}'`` (JSON) is merged into the local backend's
+  ``CONFIG``, for a comparison with another setting, e.g. torch's own thread count;
 * ``BENCH_QA_BACKEND=openai`` answers with the sandbox's "openai" backend (``OPENAI_BASE_URL``:
   ``bench_qa.py --backend llama-cpp``'s server on this machine, so not external).
 """
 
+import json
 import os
 
 from sandbox.settings import *  # noqa: F403
@@ -55,6 +58,15 @@ if os.environ.get("BENCH_DECODE_DTYPE"):
         "local": {
             **_local,
             "CONFIG": {**_local["CONFIG"], "DECODE_DTYPE": None if _decode == "none" else _decode},
+        },
+    }
+if os.environ.get("BENCH_LOCAL_CONFIG"):
+    _local = OSCAR_GPT["BACKENDS"]["local"]
+    OSCAR_GPT["BACKENDS"] = {
+        **OSCAR_GPT["BACKENDS"],
+        "local": {
+            **_local,
+            "CONFIG": {**_local["CONFIG"], **json.loads(os.environ["BENCH_LOCAL_CONFIG"])},
         },
     }
 if os.environ.get("BENCH_QA_BACKEND") == "openai":

@@ -342,6 +342,7 @@ def train(
     import torch
 
     from ..llm.imports import import_name, import_names, loading
+    from ..llm.local import thread_plan
 
     AutoModelForCausalLM, Trainer, TrainingArguments = import_names(
         "transformers", "AutoModelForCausalLM", "Trainer", "TrainingArguments"
@@ -355,8 +356,9 @@ def train(
     checkpoints = run_dir / "checkpoints"
     backend = local_backend(params.base)
     device = _device(backend)
-    if backend.config["THREADS"]:
-        torch.set_num_threads(int(backend.config["THREADS"]))
+    threads = thread_plan(backend.config["THREADS"])
+    if threads:  # training is bulk work: every core "auto" gives
+        torch.set_num_threads(threads[1])
 
     name, kwargs = weights_source(backend)
     tokenizer, _label = load_tokenizer(params.base)

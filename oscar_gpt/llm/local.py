@@ -131,8 +131,10 @@ class LoadedModel:
             "transformers", "AutoModelForCausalLM", "AutoTokenizer"
         )
         started = time.perf_counter()
-        if threads:
-            torch.set_num_threads(int(threads))
+        #: (threads for few rows, for many) on CPU; None: torch's own (see thread_plan).
+        self.threads = thread_plan(threads) if device == "cpu" else None
+        if self.threads:
+            torch.set_num_threads(self.threads[1])
         torch_dtype = self._dtype(torch, device, dtype)
         name, kwargs = source.name, {}
         cache = None
@@ -179,6 +181,16 @@ class LoadedModel:
             self.load_seconds,
         )
 
+    def use_threads(self, rows: int) -> None:
+        """Set torch's threads for a pass of ``rows`` rows (the caller holds ``lock``)."""
+        if self.threads is None:
+            return
+        import torch
+
+        wanted = self.threads[rows >= ALL_CORES_ROWS]
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
+
     def weights_note(self) -> str:
         """What loading changed of the weights, for logs and ``describe()``."""
         note = f", {self.int4}" if self.int4.layers else ""
@@ -224,6 +236,39 @@ class LoadedModel:
 
 _models: dict[tuple, LoadedModel] = {}
 _models_lock = threading.Lock()
+
+
+#: Rows a pass of ``THREADS`` "auto" generates together before it takes every core.
+ALL_CORES_ROWS = 8
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_plan(setting: int | str | None, cores: int | None = None) -> tuple[int, int] | None:
+    """The local backend's ``THREADS``: (torch threads for a pass of fewer than
+    :data:`ALL_CORES_ROWS` rows, for a bigger one), or None to leave torch's default.
+
+    "auto" leaves one core free for the passes of a shopper worker (one to a few rows): the
+    web server, the database and the worker's other threads share the machine, and torch's
+    threads meet at the end of every operation, so one that waits for a busy core holds up
+    every layer. A bulk pass of many rows gets every core. A number is used for every pass.
+    """
+    if setting is None:
+        return None
+    if setting == "auto":
+        cores = cores or available_cores()
+        return max(1, cores - 1), cores
+    if isinstance(setting, int) and not isinstance(setting, bool) and setting > 0:
+        return setting, setting
+    raise ConfigurationError(
+        f"THREADS must be 'auto', a number of threads or None, not {setting!r}"
+    )
 
 
 def load_model(
@@ -561,6 +606,7 @@ class _Batcher:
             mask = encoded["attention_mask"]
             cache = _growing(DynamicCache(config=lm.model.config))
             with lm.lock, torch.inference_mode():
+                lm.use_threads(len(prompts))
                 output = lm.model(
                     input_ids=encoded["input_ids"],
                     attention_mask=mask,
@@ -622,6 +668,7 @@ class _Batcher:
         length = self.mask.shape[1]
         try:
             with lm.lock, torch.inference_mode():
+                lm.use_threads(len(self.rows))
                 output = lm.model(
                     input_ids=self.next[:, None],
                     attention_mask=mask,
@@ -720,6 +767,7 @@ class _Batcher:
                     [_stop_when(lm.tokenizer, checks, prompt_len)]
                 )
             with lm.lock, torch.inference_mode():
+                lm.use_threads(len(prompts))
                 if batch[0].seed is not None:
                     torch.manual_seed(batch[0].seed)
                 output = lm.model.generate(**encoded, **batch[0].kwargs, **extra)
@@ -772,8 +820,10 @@ class TransformersBackend(Backend):
         #: "auto": float32 on CPU, bfloat16 on CUDA (float16 on older GPUs); or a torch dtype
         #: name ("bfloat16" suits bulk workers on CPUs with AMX or AVX512-BF16).
         "DTYPE": "auto",
-        #: torch threads on CPU; None leaves torch's default (one per core).
-        "THREADS": None,
+        #: torch threads on CPU: "auto" all cores but one for a pass of fewer than 8 rows
+        #: (a shopper's answer; the web server and the database keep a core) and every core
+        #: for a bigger one (bulk); a number for every pass; None leaves torch's default.
+        "THREADS": "auto",
         #: A float32 model on CPU may generate with a half-precision copy of its weights
         #: where that is faster: "auto" measures it at load, "float16"/"bfloat16" use it
         #: for up to 4 rows, None (the default) never. +50% memory; an answer may then
@@ -858,6 +908,10 @@ class TransformersBackend(Backend):
                     id="oscar_gpt.E005",
                 )
             )
+        try:
+            thread_plan(self.config["THREADS"])
+        except ConfigurationError as exc:
+            messages.append(Error(f"Backend '{self.alias}': {exc}", id="oscar_gpt.E011"))
         try:
             source = self.source
             if source.gguf_file and not (Path(source.name) / source.gguf_file).is_file():
@@ -1001,6 +1055,7 @@ class TransformersBackend(Backend):
             try:
                 StoppingCriteriaList = import_name("transformers", "StoppingCriteriaList")
                 with lm.lock, torch.inference_mode():
+                    lm.use_threads(1)
                     self._seed(params)
                     lm.model.generate(
                         **encoded,

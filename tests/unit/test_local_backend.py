@@ -340,6 +340,41 @@ def test_model_is_loaded_once_per_process(local_backend):
     assert other_alias.loaded is local_backend.loaded
 
 
+def test_each_pass_runs_with_the_threads_its_rows_get(local_backend, monkeypatch):
+    """THREADS "auto": a pass of a few rows (a shopper's answer) leaves a core free, a pass
+    of ALL_CORES_ROWS rows or more (bulk) takes them all; streaming is one row."""
+    import torch
+
+    from oscar_gpt.llm.local import ALL_CORES_ROWS
+
+    lm = local_backend.loaded
+    monkeypatch.setattr(lm, "threads", (1, 2))
+    passes = []
+    forward = lm.model.forward
+
+    def counting(*args, **kwargs):
+        passes.append((kwargs["input_ids"].shape[0], torch.get_num_threads()))
+        return forward(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(lm.model, "forward", counting)
+    try:
+        local_backend.complete(ask("Say hello."), max_tokens=3)
+        few = set(passes)
+        passes.clear()
+        many = [ask(f"Say hello to {n}.") for n in range(ALL_CORES_ROWS)]
+        local_backend.complete_batch(many, max_tokens=3)
+        bulk = set(passes)
+        passes.clear()
+        list(local_backend.stream(ask("Say hello."), max_tokens=3))
+        streamed = set(passes)
+    finally:
+        torch.set_num_threads(before)
+    assert few == {(1, 1)}
+    assert bulk == {(ALL_CORES_ROWS, 2)}
+    assert streamed == {(1, 1)}
+
+
 def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(
     local_backend, float32_backend
 ):
