@@ -13,6 +13,7 @@ that ask for completions at the same time are batched together (:class:`_Batcher
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -31,6 +32,7 @@ from django.core.checks import Error
 
 from .base import Backend, Completion, Messages, StreamChunk
 from .errors import BadRequest, ConfigurationError
+from .greedy_head import greedy_head
 from .imports import import_name, import_names, loading
 from .int4 import Packed, best_seconds, pack_int4
 
@@ -161,6 +163,13 @@ class LoadedModel:
         self.decode = None
         if decode_dtype and device == "cpu" and torch_dtype == torch.float32:
             self.decode = half_decode(self.model, decode_dtype)
+        #: The output layer of greedy passes from 8-bit weights, with float32's argmax, where
+        #: it pays (see llm.greedy_head); None: float32.
+        self.greedy = None
+        if device == "cpu" and torch_dtype == torch.float32 and not self.decode:
+            self.use_threads(1)  # measured with the threads of a shopper's step
+            self.greedy = greedy_head(self.model)
+            self.use_threads(ALL_CORES_ROWS)
         self.source = source
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -191,9 +200,15 @@ class LoadedModel:
         if torch.get_num_threads() != wanted:
             torch.set_num_threads(wanted)
 
+    def greedy_pass(self):
+        """The context of a greedy pass: the output layer's argmax at 8-bit cost, if kept."""
+        return self.greedy.active() if self.greedy else contextlib.nullcontext()
+
     def weights_note(self) -> str:
         """What loading changed of the weights, for logs and ``describe()``."""
         note = f", {self.int4}" if self.int4.layers else ""
+        if self.greedy:
+            note += ", 8-bit greedy output layer"
         if self.decode:
             note += f", {self.decode[0]} for up to {self.decode[1]} rows"
         return note
@@ -605,7 +620,7 @@ class _Batcher:
             ).to(lm.device)
             mask = encoded["attention_mask"]
             cache = _growing(DynamicCache(config=lm.model.config))
-            with lm.lock, torch.inference_mode():
+            with lm.lock, torch.inference_mode(), lm.greedy_pass():
                 lm.use_threads(len(prompts))
                 output = lm.model(
                     input_ids=encoded["input_ids"],
@@ -667,7 +682,7 @@ class _Batcher:
         mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
         length = self.mask.shape[1]
         try:
-            with lm.lock, torch.inference_mode():
+            with lm.lock, torch.inference_mode(), lm.greedy_pass():
                 lm.use_threads(len(self.rows))
                 output = lm.model(
                     input_ids=self.next[:, None],
