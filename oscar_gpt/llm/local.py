@@ -23,6 +23,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +176,8 @@ class LoadedModel:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "left"
         self.lock = threading.Lock()
+        #: System messages' KV caches, the most recently used last (see prefix_cache).
+        self.prefixes: OrderedDict[str, _Prefix] = OrderedDict()
         self.batcher = _Batcher(self)
         # What forward() calls its KV cache: "cache" from transformers 5.x (which warns
         # about the old name), "past_key_values" before.
@@ -199,6 +202,38 @@ class LoadedModel:
         wanted = self.threads[rows >= ALL_CORES_ROWS]
         if torch.get_num_threads() != wanted:
             torch.set_num_threads(wanted)
+
+    def prefix_cache(self, text: str) -> _Prefix | None:
+        """``text``'s KV cache, read alone the first time and kept for the next prompts
+        that begin with it (the caller holds ``lock``); None for "" or a model whose cache
+        layers are not all plain ones (sliding windows)."""
+        if not text:
+            return None
+        prefix = self.prefixes.get(text)
+        if prefix is not None:
+            self.prefixes.move_to_end(text)
+            return prefix
+        import torch
+
+        DynamicCache = import_name("transformers", "DynamicCache")
+        cache = _growing(DynamicCache(config=self.model.config))
+        if not all(type(layer) is _growing_layer() for layer in cache.layers):
+            return None
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        tensor = torch.tensor([ids], device=self.device)
+        self.model(
+            input_ids=tensor,
+            attention_mask=torch.ones_like(tensor),
+            position_ids=torch.arange(len(ids), device=self.device)[None],
+            **{self.cache_argument: cache},
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        layers = [(layer.keys.clone(), layer.values.clone()) for layer in cache.layers]
+        self.prefixes[text] = prefix = _Prefix(text, ids, layers)
+        while len(self.prefixes) > PREFIXES_KEPT:
+            self.prefixes.popitem(last=False)
+        return prefix
 
     def greedy_pass(self):
         """The context of a greedy pass: the output layer's argmax at 8-bit cost, if kept."""
@@ -252,6 +287,9 @@ class LoadedModel:
 _models: dict[tuple, LoadedModel] = {}
 _models_lock = threading.Lock()
 
+
+#: System messages whose KV caches a model keeps (see LoadedModel.prefix_cache).
+PREFIXES_KEPT = 8
 
 #: Rows a pass of ``THREADS`` "auto" generates together before it takes every core.
 ALL_CORES_ROWS = 8
@@ -435,6 +473,8 @@ class _Request:
     seed: int | None
     #: ``stop_when`` of :meth:`TransformersBackend.complete_batch`, for every prompt.
     stop_when: Any = None
+    #: Per prompt: the text its system message renders to, which it begins with ("" none).
+    prefixes: list[str] | None = None
     #: Per prompt: the generated token ids and the prompt's own token count.
     outputs: list[tuple[list[int], int]] | None = None
     error: BaseException | None = None
@@ -443,6 +483,30 @@ class _Request:
     @property
     def key(self) -> tuple:
         return (tuple(sorted(self.kwargs.items())), self.seed)
+
+
+@dataclass(eq=False)
+class _Prefix:
+    """The KV cache of a text many prompts begin with (a system message), read alone."""
+
+    text: str
+    ids: list[int]
+    #: Per layer: keys and values, (1, heads, len(ids), head size).
+    layers: list[tuple[Any, Any]]
+
+    @property
+    def length(self) -> int:
+        return len(self.ids)
+
+    def begins(self, tokenizer, prompt: str) -> bool:
+        """Whether ``prompt``'s tokens are this prefix's and then its rest's, read alone."""
+        rest = tokenizer(prompt[len(self.text) :], add_special_tokens=False)["input_ids"]
+        return tokenizer(prompt, add_special_tokens=False)["input_ids"] == self.ids + rest
+
+    def copy_to(self, cache, rows: int) -> None:
+        """Start each of ``rows`` rows of ``cache`` (a new growing one) with this prefix."""
+        for layer, (keys, values) in zip(cache.layers, self.layers, strict=True):
+            layer.update(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1))
 
 
 @dataclass(eq=False)
@@ -612,20 +676,34 @@ class _Batcher:
 
         lm = self.lm
         prompts = [prompt for item in requests for prompt in item.prompts]
+        prefixes = {
+            prefix for item in requests for prefix in (item.prefixes or [""] * len(item.prompts))
+        }
         rows = [_Row(item, i, 0, []) for item in requests for i in range(len(item.prompts))]
         DynamicCache = import_name("transformers", "DynamicCache")
         try:
-            encoded = lm.tokenizer(
-                prompts, return_tensors="pt", padding=True, add_special_tokens=False
-            ).to(lm.device)
-            mask = encoded["attention_mask"]
-            cache = _growing(DynamicCache(config=lm.model.config))
             with lm.lock, torch.inference_mode(), lm.greedy_pass():
                 lm.use_threads(len(prompts))
+                shared = lm.prefix_cache(prefixes.pop()) if len(prefixes) == 1 else None
+                if shared and not all(shared.begins(lm.tokenizer, p) for p in prompts):
+                    shared = None
+                encoded = lm.tokenizer(
+                    [prompt[len(shared.text) :] for prompt in prompts] if shared else prompts,
+                    return_tensors="pt",
+                    padding=True,
+                    add_special_tokens=False,
+                ).to(lm.device)
+                mask = encoded["attention_mask"]
+                cache = _growing(DynamicCache(config=lm.model.config))
+                if shared:  # [the shared prefix | padding | the rest of each prompt]
+                    shared.copy_to(cache, len(prompts))
+                    mask = torch.cat([mask.new_ones(len(prompts), shared.length), mask], 1)
                 output = lm.model(
                     input_ids=encoded["input_ids"],
                     attention_mask=mask,
-                    position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                    position_ids=(mask.cumsum(-1) - 1)[:, -encoded["input_ids"].shape[1] :].clamp(
+                        min=0
+                    ),
                     **{lm.cache_argument: cache},
                     use_cache=True,
                     logits_to_keep=1,
@@ -974,6 +1052,15 @@ class TransformersBackend(Backend):
         return prompts
 
     @staticmethod
+    def _system_prefix(lm: LoadedModel, messages: Messages, prompt: str) -> str:
+        """What ``prompt`` renders of its system message, where it begins with it and more
+        follows: the part many prompts share (the Q&A's instructions), read once for all."""
+        if len(messages) < 2 or messages[0].get("role") != "system":
+            return ""
+        prefix = lm.tokenizer.apply_chat_template(list(messages[:1]), tokenize=False)
+        return prefix if prompt.startswith(prefix) and len(prompt) > len(prefix) else ""
+
+    @staticmethod
     def _seed(params: dict[str, Any]) -> None:
         if params.get("seed") is not None:
             import torch
@@ -1021,6 +1108,10 @@ class TransformersBackend(Backend):
             return []
         lm = self.loaded
         prompts = self._prompts(lm, conversations)
+        prefixes = [
+            self._system_prefix(lm, messages, prompt)
+            for messages, prompt in zip(conversations, prompts, strict=True)
+        ]
         kwargs = self._generation_kwargs(lm, params)
         seed = int(params["seed"]) if params.get("seed") is not None else None
         if not kwargs["do_sample"]:
@@ -1032,7 +1123,13 @@ class TransformersBackend(Backend):
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             # Other threads' prompts with the same settings may join this batch (_Batcher).
-            request = _Request([prompts[i] for i in chunk], kwargs, seed, params.get("stop_when"))
+            request = _Request(
+                [prompts[i] for i in chunk],
+                kwargs,
+                seed,
+                params.get("stop_when"),
+                [prefixes[i] for i in chunk],
+            )
             outputs = lm.batcher.generate(request, batch_size)
             for (ids, prompt_tokens), index in zip(outputs, chunk, strict=True):
                 text, count, reason = self._finish(

@@ -379,6 +379,57 @@ def test_each_pass_runs_with_the_threads_its_rows_get(local_backend, monkeypatch
     assert streamed == {(1, 1)}
 
 
+def test_a_system_message_is_read_once_and_its_cache_reused(float32_backend, monkeypatch):
+    """Prompts that begin with the same system message (every Q&A prompt) read it once:
+    later prompts read only what follows it. The answers are generate()'s for the whole
+    prompt (float32: see above)."""
+    import torch
+
+    lm = float32_backend.loaded
+    lm.prefixes.clear()
+    system = {"role": "system", "content": "You answer questions about one product in a shop."}
+    conversations = [
+        [system, {"role": "user", "content": "Battery life: 30 h. How long does it last?"}],
+        [system, {"role": "user", "content": "Weight: 250 g. How heavy is it?"}],
+    ]
+    passes = []
+    forward = lm.model.forward
+
+    def counting(*args, **kwargs):
+        passes.append(kwargs["input_ids"].shape[1])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(lm.model, "forward", counting)
+    first = float32_backend.complete(conversations[0], max_tokens=12)
+    prompt_passes = [length for length in passes if length > 1]
+    passes.clear()
+    second = float32_backend.complete(conversations[1], max_tokens=12)
+    monkeypatch.undo()
+    prefix = next(iter(lm.prefixes.values()))
+    assert list(lm.prefixes) == [prefix.text] and prefix.text.endswith("<|im_end|>\n")
+    prompts = [
+        lm.tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False)
+        for c in conversations
+    ]
+    whole = [len(lm.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    assert prompt_passes == [prefix.length, whole[0] - prefix.length]
+    assert [length for length in passes if length > 1] == [whole[1] - prefix.length]
+    assert first.prompt_tokens == whole[0] and second.prompt_tokens == whole[1]
+    for prompt, completion in zip(prompts, (first, second), strict=True):
+        encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            output = lm.model.generate(
+                **encoded,
+                max_new_tokens=12,
+                do_sample=False,
+                pad_token_id=lm.tokenizer.pad_token_id,
+            )
+        expected = lm.tokenizer.decode(
+            output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        assert completion.text == expected.strip()
+
+
 def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(
     local_backend, float32_backend
 ):
