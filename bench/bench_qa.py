@@ -789,7 +789,7 @@ def main() -> None:
         "--conn-max-age", type=int, default=None, help="seconds a connection is kept (0)"
     )
     parser.add_argument(
-        "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 40)"
+        "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 32)"
     )
     parser.add_argument(
         "--decode-dtype",
