@@ -17,6 +17,25 @@ def ask(text):
     return [{"role": "user", "content": text}]
 
 
+def generated_alone(lm, conversation, max_new_tokens):
+    """What transformers' generate() writes for ``conversation``'s prompt alone, greedy."""
+    import torch
+
+    prompt = lm.tokenizer.apply_chat_template(
+        conversation, add_generation_prompt=True, tokenize=False
+    )
+    encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        output = lm.model.generate(
+            **encoded,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=lm.tokenizer.pad_token_id,
+        )
+    new = output[0, encoded["input_ids"].shape[1] :]
+    return lm.tokenizer.decode(new, skip_special_tokens=True).strip()
+
+
 @pytest.fixture(scope="module")
 def float32_backend():
     """The default model with float32 arithmetic throughout (INT4 off), for this module."""
@@ -233,27 +252,12 @@ def test_no_request_joins_ahead_of_an_older_one_with_other_settings(local_backen
 def test_greedy_rows_read_as_generate_reads_them(float32_backend):
     """The running generation's own loop (its output layer included) gives what
     transformers' generate() gives for each prompt alone (float32: see above)."""
-    import torch
 
     lm = float32_backend.loaded
     conversations = [ask("Say hello."), ask("What is a laptop? Answer in one short sentence.")]
     ours = float32_backend.complete_batch(conversations, max_tokens=12)
     for conversation, completion in zip(conversations, ours, strict=True):
-        prompt = lm.tokenizer.apply_chat_template(
-            conversation, add_generation_prompt=True, tokenize=False
-        )
-        encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-        with torch.inference_mode():
-            output = lm.model.generate(
-                **encoded,
-                max_new_tokens=12,
-                do_sample=False,
-                pad_token_id=lm.tokenizer.pad_token_id,
-            )
-        text = lm.tokenizer.decode(
-            output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True
-        )
-        assert completion.text == text.strip()
+        assert completion.text == generated_alone(lm, conversation, 12)
 
 
 def test_a_failed_generation_reaches_its_caller_and_the_next_one_runs(local_backend, monkeypatch):
@@ -383,7 +387,6 @@ def test_a_system_message_is_read_once_and_its_cache_reused(float32_backend, mon
     """Prompts that begin with the same system message (every Q&A prompt) read it once:
     later prompts read only what follows it. The answers are generate()'s for the whole
     prompt (float32: see above)."""
-    import torch
 
     lm = float32_backend.loaded
     lm.prefixes.clear()
@@ -415,19 +418,8 @@ def test_a_system_message_is_read_once_and_its_cache_reused(float32_backend, mon
     assert prompt_passes == [prefix.length, whole[0] - prefix.length]
     assert [length for length in passes if length > 1] == [whole[1] - prefix.length]
     assert first.prompt_tokens == whole[0] and second.prompt_tokens == whole[1]
-    for prompt, completion in zip(prompts, (first, second), strict=True):
-        encoded = lm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-        with torch.inference_mode():
-            output = lm.model.generate(
-                **encoded,
-                max_new_tokens=12,
-                do_sample=False,
-                pad_token_id=lm.tokenizer.pad_token_id,
-            )
-        expected = lm.tokenizer.decode(
-            output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True
-        )
-        assert completion.text == expected.strip()
+    for conversation, completion in zip(conversations, (first, second), strict=True):
+        assert completion.text == generated_alone(lm, conversation, 12)
 
 
 def test_the_gguf_s_four_bit_layers_multiply_as_four_bits_with_the_same_answers(
