@@ -1057,7 +1057,10 @@ class TransformersBackend(Backend):
         follows: the part many prompts share (the Q&A's instructions), read once for all."""
         if len(messages) < 2 or messages[0].get("role") != "system":
             return ""
-        prefix = lm.tokenizer.apply_chat_template(list(messages[:1]), tokenize=False)
+        try:
+            prefix = lm.tokenizer.apply_chat_template(list(messages[:1]), tokenize=False)
+        except Exception:  # noqa: BLE001 - a template that wants more than a system message
+            return ""
         return prefix if prompt.startswith(prefix) and len(prompt) > len(prefix) else ""
 
     @staticmethod
