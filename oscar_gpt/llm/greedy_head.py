@@ -73,7 +73,7 @@ class GreedyHead:
             self._local.on = False
 
     def _forward(self, x):
-        if not getattr(self._local, "on", False) or x.dtype.is_floating_point is False:
+        if not getattr(self._local, "on", False) or not x.dtype.is_floating_point:
             return self.original(x)
         return self.logits(x)
 
