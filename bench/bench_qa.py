@@ -53,11 +53,16 @@ adds a model call for each question the gate lets through (about half), 5-10 s e
 ``--latency-only`` prints the latency figures alone; ``--server gunicorn`` (``--web-workers``,
 ``--web-threads``) serves the shop with gunicorn instead of the development server, and
 ``--database-url postgres://postgres@127.0.0.1:5432/NAME`` puts it in a PostgreSQL database
-created for the run and dropped after it, and ``--conn-max-age 60`` keeps its connections
-between requests (the sandbox opens one per request)::
+created for the run and dropped after it. gunicorn on PostgreSQL keeps its database
+connections between requests, as a production web tier does (``--conn-max-age``, default 60
+there; the sandbox opens one per request, ``--conn-max-age 0``)::
 
-    python bench/bench_qa.py --limit 200 --latency-only --server gunicorn --conn-max-age 60 \
+    python bench/bench_qa.py --limit 200 --latency-only --server gunicorn \
         --database-url postgres://postgres@127.0.0.1:5432/oscar_gpt_bench_qa
+
+The cache hits are followed by the same POSTs, from the same shoppers to the same server, to a
+view that does nothing but start the shopper's session (``bench/qa_urls.py``): the
+framework's floor, printed beside them.
 """
 
 from __future__ import annotations
@@ -431,6 +436,16 @@ def latency(args, env, work, questions, shop, outcomes) -> dict:
                 server.port, hits, args.hit_shoppers, lambda s, a: ask_and_wait(s, a, timeout=60)
             )
             figures["hit_per_second"] = len(hits) / (time.perf_counter() - started)
+            # The reference: the same POSTs, shoppers and server, to a view that does nothing.
+            floor = [Asked(a.key, a.product_id, a.text) for a in hits]
+            started = time.perf_counter()
+            run_shoppers(server.port, floor, args.hit_shoppers, floor_post)
+            figures |= {
+                "floor_per_second": len(floor) / (time.perf_counter() - started),
+                "floor_p50": percentile([post(a) for a in floor], 50),
+                "floor_p95": percentile([post(a) for a in floor], 95),
+                "floor_errors": sum(bool(a.error) for a in floor),
+            }
         # A hit answered by the worker instead (not stored) is not a hit: left out, counted.
         stored = [a for a in hits if a.error or (a.answered_at_once and a.source == "stored")]
         alone = [a for a in alone if a.error or (a.answered_at_once and a.source == "stored")]
@@ -449,6 +464,16 @@ def latency(args, env, work, questions, shop, outcomes) -> dict:
         server.stop()
         worker.stop()
     return figures | {"asked": {k: a.public_id for k, a in asked.items() if a.public_id}}
+
+
+def floor_post(shopper, asked):
+    """A hit's POST to the framework's floor (``bench/qa_urls.py``) instead of the ask."""
+    path = f"/{shopper.language}/bench/floor/{asked.product_id}/ask/"
+    reply = shopper.post(path, {"question": asked.text})
+    asked.post_seconds, asked.http_status = reply.seconds, reply.status
+    if reply.status != 200:
+        asked.error = f"HTTP {reply.status}: {reply.payload}"
+    return asked
 
 
 def elapsed(asked) -> float:
@@ -753,6 +778,21 @@ def table(f: dict, lat: dict | None, quality: bool = True) -> list[tuple[str, st
                 within(lat["hit_p95"], GOALS["hit_p95"]),
             ),
         ]
+        if lat.get("floor_p95") is not None:
+            rows += [
+                (
+                    "  the same POSTs to a view that does nothing (same server and shoppers): p95",
+                    ms(lat["floor_p95"]),
+                    f"{lat['floor_errors']} failed",
+                    "",
+                ),
+                (
+                    "  requests per second: cache hits / that view",
+                    f"{num(lat['hit_per_second'], 0)} / {num(lat['floor_per_second'], 0)}",
+                    "",
+                    "",
+                ),
+            ]
     return rows
 
 
@@ -786,7 +826,11 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn's")
     parser.add_argument("--web-threads", type=int, default=1, help="gunicorn's; 1: sync")
     parser.add_argument(
-        "--conn-max-age", type=int, default=None, help="seconds a connection is kept (0)"
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="seconds a database connection is kept (default: 60 with gunicorn and "
+        "PostgreSQL, else the sandbox's 0)",
     )
     parser.add_argument(
         "--max-new-tokens", type=int, default=None, help="QA_MAX_NEW_TOKENS (the app's 32)"
@@ -833,8 +877,11 @@ def main() -> None:
     questions = load(args.data, args.limit)
     work = Path(tempfile.mkdtemp(prefix="bench_qa_"))
     broker = pick_broker(args.broker)
-    if args.conn_max_age is not None:
-        os.environ["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
+    conn_max_age = args.conn_max_age
+    if conn_max_age is None and args.server == "gunicorn" and args.database_url:
+        conn_max_age = 60  # a production web tier keeps its connections (docs/deployment.md)
+    if conn_max_age is not None:
+        os.environ["BENCH_CONN_MAX_AGE"] = str(conn_max_age)
     if args.max_new_tokens is not None:
         os.environ["BENCH_QA_MAX_NEW_TOKENS"] = str(args.max_new_tokens)
     if args.decode_dtype is not None:
@@ -894,7 +941,11 @@ def run(args, path, questions, work, broker, env, load_before) -> None:
     lat = None
     if not args.skip_latency:
         lat = latency(args, env, work, questions, shop, outcomes)
-        lat |= {"shoppers": args.shoppers, "hit_shoppers": args.hit_shoppers}
+        lat |= {
+            "shoppers": args.shoppers,
+            "hit_shoppers": args.hit_shoppers,
+            "conn_max_age": int(os.environ.get("BENCH_CONN_MAX_AGE") or 0),
+        }
     if args.answers:
         answers(questions, rows, shop, outcomes, (lat or {}).get("asked", {}))
 
@@ -940,7 +991,8 @@ def run(args, path, questions, work, broker, env, load_before) -> None:
         )
     if lat:
         print(
-            f"latency: broker {lat['broker']}, status polled every {lat['poll']} s, warm-up "
+            f"latency: broker {lat['broker']}, database connections kept "
+            f"{lat['conn_max_age']} s, status polled every {lat['poll']} s, warm-up "
             f"{lat['warmup_seconds']} s ({len(lat['warmup_errors'])} failed), cache-miss "
             f"outcomes {lat['miss_outcomes']}, answered at once {lat['miss_answered_at_once']}, "
             f"POST p95 {secs(lat['miss_post_p95'])}; cache hits at {lat['hit_shoppers']} "

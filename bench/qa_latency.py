@@ -273,8 +273,11 @@ class Shopper:
         return Reply(response.status, payload, seconds, response.getheader("Retry-After") or "")
 
     def ask(self, product_id: int, text: str) -> Reply:
-        body = urllib.parse.urlencode({"question": text})
-        return self._request("POST", f"/{self.language}/gpt/qa/{product_id}/ask/", body)
+        return self.post(f"/{self.language}/gpt/qa/{product_id}/ask/", {"question": text})
+
+    def post(self, path: str, fields: dict[str, str]) -> Reply:
+        """A form POST (with the CSRF token) that wants JSON back."""
+        return self._request("POST", path, urllib.parse.urlencode(fields))
 
     def status(self, url: str) -> Reply:
         return self._request("GET", url)

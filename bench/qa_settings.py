@@ -1,5 +1,5 @@
 """Settings for ``bench/bench_qa.py``'s and ``bench/load_qa.py``'s throwaway shops: the
-sandbox's, with five changes.
+sandbox's, with six changes.
 
 The benchmark process, its Celery worker and its web server all run with
 ``DJANGO_SETTINGS_MODULE=qa_settings`` (``bench/`` on ``PYTHONPATH``), the database
@@ -12,6 +12,7 @@ else the sandbox writes (``SANDBOX_VAR_DIR``) in a temporary folder:
   real ones each have their own address and session;
 * SQLite transactions that wait for the write lock instead of failing (see below);
 * Haystack's index is not updated on each save (the benchmark never browses the catalogue);
+* one URL more, the framework's floor for ``bench_qa.py``'s cache hits (``bench/qa_urls.py``);
 * the worker listens on a queue of its own (``BENCH_QA_QUEUE``), so a shared Redis can carry
   other work at the same time, and keeps no task results.
 
@@ -48,6 +49,7 @@ OSCAR_GPT = {
     "RATE_LIMITS": {"qa_ip": None, "qa_session": None, "qa_user": None},
     "TASK_QUEUES": {},  # every task on the benchmark's queue
 }
+ROOT_URLCONF = "qa_urls"
 if os.environ.get("BENCH_QA_MAX_NEW_TOKENS"):
     OSCAR_GPT["QA_MAX_NEW_TOKENS"] = int(os.environ["BENCH_QA_MAX_NEW_TOKENS"])
 if os.environ.get("BENCH_DECODE_DTYPE"):

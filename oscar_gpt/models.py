@@ -361,17 +361,23 @@ class Question(models.Model):
         OTHER = "other", _("Other")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Indexed by Meta.indexes, which begin with the product (as do the lookups): no index of
+    # its own, nor for ``normalised`` and ``status``, to keep each question's INSERT cheap.
     product = models.ForeignKey(
-        "catalogue.Product", on_delete=models.CASCADE, related_name="gpt_questions"
+        "catalogue.Product",
+        on_delete=models.CASCADE,
+        related_name="gpt_questions",
+        db_index=False,
     )
     text = models.TextField(_("question"))
-    #: Lower case, single spaces, no punctuation: finds the same question asked again.
-    normalised = models.CharField(max_length=64, db_index=True)
+    #: A hash of the question in lower case, without punctuation and extra spaces: finds the
+    #: same question asked again (:func:`oscar_gpt.qa.service.normalise`).
+    normalised = models.CharField(max_length=64)
     #: The question's embedding (float32), to find near-identical questions.
     vector = models.BinaryField(default=b"")
     language = models.CharField(_("language"), max_length=16)
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
     answer = models.TextField(_("answer"), blank=True)
     source = models.CharField(_("answered by"), max_length=16, choices=Source.choices, blank=True)
@@ -424,7 +430,9 @@ class Question(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("answer_questions", _("Can answer and publish shoppers' questions"))]
         indexes = [
-            models.Index(fields=["product", "normalised"]),
+            # The stored-answer lookup (qa.service.reusable_answers): read in its order, so
+            # it stops at the first reusable row however often the question was asked.
+            models.Index(fields=["product", "normalised", "-published", "-answered_at", "-id"]),
             models.Index(fields=["product", "published"]),
             models.Index(fields=["status", "created_at"]),
         ]

@@ -7,9 +7,11 @@ rate limits and Django's CSRF protection.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -54,8 +56,14 @@ def refused(request, wait: float):
     return throttling.too_many_requests(wait)
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class AskView(View):
-    """POST a question about a product."""
+    """POST a question about a product.
+
+    Not wrapped in ``ATOMIC_REQUESTS``' transaction: asking writes one row (and a new
+    shopper's session), each committed on its own, so a stored answer costs no BEGIN and
+    COMMIT round trips; a queued question's task is sent once its row is committed.
+    """
 
     def post(self, request, product_id: int):
         product = get_object_or_404(Product, pk=product_id, is_public=True)
