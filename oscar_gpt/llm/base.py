@@ -83,8 +83,13 @@ class Backend(abc.ABC):
         the backend can; the caller cuts the text itself)."""
 
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
-        """Answer many conversations; one completion per conversation, in order."""
-        return [self.complete(messages, **params) for messages in conversations]
+        """Answer many conversations; one completion per conversation, in order.
+        ``stop_when`` may also be a list: one function (or None) per conversation."""
+        whens = stop_whens(params.get("stop_when"), len(conversations))
+        return [
+            self.complete(messages, **(params | {"stop_when": when}))
+            for messages, when in zip(conversations, whens, strict=True)
+        ]
 
     @abc.abstractmethod
     def stream(self, messages: Messages, **params: Any) -> Iterator[StreamChunk]:
@@ -122,3 +127,14 @@ class Backend(abc.ABC):
             return Decimal("0")
         price_in, price_out = (Decimal(str(p)) for p in prices)
         return (price_in * prompt_tokens + price_out * completion_tokens) / Decimal(1_000_000)
+
+
+def stop_whens(stop_when: Any, count: int) -> list[Any]:
+    """``stop_when`` of :meth:`Backend.complete_batch` as one function (or None) for each of
+    ``count`` conversations: a single function is everyone's, a list is one each."""
+    if stop_when is None or callable(stop_when):
+        return [stop_when] * count
+    whens = list(stop_when)
+    if len(whens) != count:
+        raise ValueError(f"stop_when: {len(whens)} functions for {count} conversations")
+    return whens

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.checks import Error
 
-from .base import Backend, Completion, Messages, StreamChunk
+from .base import Backend, Completion, Messages, StreamChunk, stop_whens
 from .errors import BadRequest, ConfigurationError
 from .greedy_head import greedy_head
 from .imports import import_name, import_names, loading
@@ -471,8 +471,8 @@ class _Request:
     prompts: list[str]
     kwargs: dict[str, Any]
     seed: int | None
-    #: ``stop_when`` of :meth:`TransformersBackend.complete_batch`, for every prompt.
-    stop_when: Any = None
+    #: Per prompt: its ``stop_when`` of :meth:`TransformersBackend.complete_batch` (or None).
+    stop_when: list[Any] | None = None
     #: Per prompt: the text its system message renders to, which it begins with ("" none).
     prefixes: list[str] | None = None
     #: Per prompt: the generated token ids and the prompt's own token count.
@@ -789,7 +789,7 @@ class _Batcher:
         rows = self.rows[start:]
         for position, (row, token) in enumerate(zip(rows, tokens, strict=True), start):
             row.ids.append(token)
-            check = row.request.stop_when
+            check = row.request.stop_when[row.index] if row.request.stop_when else None
             if (
                 token in eos
                 or len(row.ids) >= limit
@@ -851,7 +851,11 @@ class _Batcher:
                 add_special_tokens=False,
             ).to(lm.device)
             prompt_len = encoded["input_ids"].shape[1]
-            checks = [item.stop_when for item in batch for _ in item.prompts]
+            checks = [
+                item.stop_when[i] if item.stop_when else None
+                for item in batch
+                for i in range(len(item.prompts))
+            ]
             checks = [checks[i] for i in order]
             extra = {}
             if any(checks):
@@ -1104,9 +1108,10 @@ class TransformersBackend(Backend):
         return self.complete_batch([messages], **params)[0]
 
     def complete_batch(self, conversations: Sequence[Messages], **params: Any) -> list[Completion]:
-        """``stop_when``: a function of a completion's text so far; once it returns True that
-        completion stops (the rest of its batch goes on). The text is not cut: a caller
-        that stops at a point cuts there itself, as it must for a backend that ignores it."""
+        """``stop_when``: a function of a completion's text so far (or a list of them, one per
+        conversation); once it returns True that completion stops (the rest of its batch
+        goes on). The text is not cut: a caller that stops at a point cuts there itself, as
+        it must for a backend that ignores it."""
         if not conversations:
             return []
         lm = self.loaded
@@ -1116,6 +1121,7 @@ class TransformersBackend(Backend):
             for messages, prompt in zip(conversations, prompts, strict=True)
         ]
         kwargs = self._generation_kwargs(lm, params)
+        whens = stop_whens(params.get("stop_when"), len(conversations))
         seed = int(params["seed"]) if params.get("seed") is not None else None
         if not kwargs["do_sample"]:
             seed = None  # greedy: the seed changes nothing, so it does not keep rows apart
@@ -1130,7 +1136,7 @@ class TransformersBackend(Backend):
                 [prompts[i] for i in chunk],
                 kwargs,
                 seed,
-                params.get("stop_when"),
+                [whens[i] for i in chunk],
                 [prefixes[i] for i in chunk],
             )
             outputs = lm.batcher.generate(request, batch_size)

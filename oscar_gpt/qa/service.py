@@ -481,7 +481,9 @@ def _answer_together(questions: list[Question]) -> None:
             names=names,
             max_tokens=app_settings.QA_MAX_NEW_TOKENS,
             temperature=0.0,
-            stop_when=reply_ended,
+            stop_when=[
+                stop_when_refused(p.question.product, p.units, p.question.text) for p in pending
+            ],
         )
     except BackendError as exc:
         if exc.retryable:
@@ -614,6 +616,10 @@ def unsupported_words(
     """Content words of an answer found neither in its cited evidence, nor in the question,
     nor in the product's title, class or categories: "smartwatch" in an answer about
     headphones. Numbers are left to the claims check."""
+    return _novel_terms(text, _known_terms(product, units, question))
+
+
+def _known_terms(product, units: list[EvidenceUnit], question: str) -> set[str]:
     known = set(GENERIC_WORDS)
     sources = [question, product.get_title()]
     product_class = product.get_product_class()
@@ -623,6 +629,10 @@ def unsupported_words(
     sources += [unit.text for unit in units]
     for source in sources:
         known.update(question_terms(source))
+    return known
+
+
+def _novel_terms(text: str, known: set[str]) -> list[str]:
     novel = []
     for term in question_terms(text):
         if term in known or any(char.isdigit() for char in term) or len(term) < 3:
@@ -630,6 +640,42 @@ def unsupported_words(
         if term not in novel:
             novel.append(term)
     return novel
+
+
+#: The last place a word ends for good: a space or a sentence's punctuation.
+_LAST_WORD_END = re.compile(r"[\s.,;:!?][^\s.,;:!?]*\Z")
+
+
+def _finished_words(raw: str) -> str:
+    """The part of a reply still being written whose words are final: up to the last space
+    or punctuation, and before a citation still open ("word[E1, E2]more" reads "wordmore"
+    once :func:`parse_answer` takes the citation out), citations taken out."""
+    end = _LAST_WORD_END.search(raw)
+    text = raw[: end.start()] if end else ""
+    opened = text.rfind("[")
+    if opened > text.rfind("]"):
+        end = _LAST_WORD_END.search(text[:opened])
+        text = text[: end.start()] if end else ""
+    return _CITATION.sub("", text)
+
+
+def stop_when_refused(product, units: list[EvidenceUnit], question: str):
+    """``stop_when`` for the reply to ``question`` from ``units``: where it has ended
+    (:func:`reply_ended`), or as soon as the checks must refuse it whatever comes next. That
+    is when its finished words hold more than ``QA_MAX_UNSUPPORTED_WORDS`` content words
+    that none of ``units``, the question or the product's names have: the check reads only
+    the evidence the reply cites, a part of ``units``, so it finds those words too. The
+    shopper gets the same outcome (the quote, or staff), without waiting for the rest of a
+    reply nobody will read. Runs in the model's thread: no database access."""
+    known = _known_terms(product, units, question)
+    limit = app_settings.QA_MAX_UNSUPPORTED_WORDS
+
+    def stop(raw: str) -> bool:
+        if reply_ended(raw):
+            return True
+        return len(_novel_terms(_finished_words(raw), known)) > limit
+
+    return stop
 
 
 def check_answer(

@@ -322,6 +322,13 @@ def test_stop_when_ends_each_completion_where_it_says_and_no_other(local_backend
     assert len(stopped[1].text) >= at and full[1].text.startswith(stopped[1].text)
     assert stopped[1].completion_tokens < full[1].completion_tokens
     assert stopped[1].finish_reason == "stop"
+    # One function per conversation: the essay's stops, the other has none.
+    each = local_backend.complete_batch(
+        conversations, max_tokens=60, stop_when=[None, lambda text: len(text) >= at]
+    )
+    assert [c.text for c in each] == [full[0].text, stopped[1].text]
+    with pytest.raises(ValueError, match="2 conversations"):
+        local_backend.complete_batch(conversations, max_tokens=60, stop_when=[None])
 
 
 def test_stream_yields_deltas_that_add_up_to_the_completion(local_backend):

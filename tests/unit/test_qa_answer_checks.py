@@ -21,11 +21,13 @@ from oscar_gpt.qa.evidence import (
     without_instructions,
 )
 from oscar_gpt.qa.service import (
+    _finished_words,
     check_answer,
     external_links,
     leaks_instructions,
     parse_answer,
     reply_ended,
+    stop_when_refused,
     unsupported_words,
 )
 from tests.functional.descriptions_helpers import headphones, headphones_class
@@ -557,3 +559,70 @@ def test_a_reply_that_ended_at_the_limit_is_checked_as_any(product, units):
     verdict = check_answer(raw, product, cited, "en-gb", BATTERY, cut_off=True)
     assert verdict.ok and verdict.text == "The battery lasts 30 hours"
     assert check_answer(raw, product, cited, "en-gb", BATTERY).ok
+
+
+# -- stopping a reply the checks must refuse -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, finished",
+    [
+        ("It folds fla", "It folds"),
+        ("It folds flat.", "It folds flat"),
+        ("It folds flat [E1] and", "It folds flat "),
+        ("It folds flat [E1, E2", "It folds flat"),
+        ("It folds[E1, E2", "It"),  # "folds" may run on once the citation is out
+        ("word[E1, E2]more ", "wordmore"),  # as parse_answer will read it
+        ("Yes", ""),
+    ],
+)
+def test_only_finished_words_are_read_while_a_reply_is_written(raw, finished):
+    assert _finished_words(raw) == finished
+
+
+def test_a_reply_stops_at_its_first_word_no_evidence_has(product, units):
+    given = evidence(units, "attr:battery_life_hours", "desc:1")
+    stop = stop_when_refused(product, given, BATTERY)
+    assert not stop("The battery lasts 30 hours and the cushions")
+    assert not stop("The battery lasts 30 hours with your smartw")  # a word being written
+    assert stop("The battery lasts 30 hours with your smartwatch ")
+    assert stop("The battery lasts 30 hours [E1]\n")  # the reply has ended
+
+
+#: Replies as the small model writes them: ended, cut off, refused, shown.
+REPLIES = [
+    "The battery lasts 30 hours [E1].\nIt also pairs with your smartwatch [E2].",
+    "It pairs with your smartwatch and the cushions are memory foam [E2].",
+    "The cushions are memory foam [E2]. They are comfortable for hours.",
+    '"Battery life: 30 hours" [E1]',
+    "UNKNOWN. The shop sells smartwatches too.",
+    "Yes, the headphones are wireless with a titanium headband [E1, E2] and a case.",
+    "The battery lasts 30 hours.\n\nA smartwatch is not included.",
+    "word[E1, E2]more words the evidence lacks entirely",
+]
+
+
+@pytest.mark.parametrize("raw", REPLIES)
+def test_a_reply_is_stopped_only_where_the_checks_would_refuse_it_whole(product, units, raw):
+    """Wherever a reply would be stopped, the checks refuse the whole reply too, and the part
+    written by then, so the shopper gets the same outcome either way."""
+    given = evidence(units, "attr:battery_life_hours", "desc:1")
+    stop = stop_when_refused(product, given, BATTERY)
+    stops = [end for end in range(1, len(raw) + 1) if stop(raw[:end])]
+    whole = check_answer(raw, product, given, "en-gb", BATTERY)
+    if not stops:
+        return
+    first = stops[0]
+    if reply_ended(raw[:first]):
+        return  # where the reply ended: what was stopped on before this change
+    part = check_answer(raw[:first], product, given, "en-gb", BATTERY)
+    assert not whole.ok and not part.ok, (whole.as_trace(), part.as_trace())
+    assert whole.unknown == part.unknown
+    assert "unsupported_words" in whole.problems or whole.unknown
+
+
+def test_replies_that_invent_words_are_stopped_early(product, units):
+    given = evidence(units, "attr:battery_life_hours", "desc:1")
+    stop = stop_when_refused(product, given, BATTERY)
+    stopped = [raw for raw in REPLIES if any(stop(raw[:n]) for n in range(1, len(raw) // 2))]
+    assert len(stopped) >= 4, stopped
