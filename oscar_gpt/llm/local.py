@@ -307,10 +307,12 @@ def thread_plan(setting: int | str | None, cores: int | None = None) -> tuple[in
     """The local backend's ``THREADS``: (torch threads for a pass of fewer than
     :data:`ALL_CORES_ROWS` rows, for a bigger one), or None to leave torch's default.
 
-    "auto" leaves one core free for the passes of a shopper worker (one to a few rows): the
-    web server, the database and the worker's other threads share the machine, and torch's
-    threads meet at the end of every operation, so one that waits for a busy core holds up
-    every layer. A bulk pass of many rows gets every core. A number is used for every pass.
+    "auto" leaves one core free for the token steps of a shopper worker (one to a few rows):
+    the web server, the database and the worker's other threads share the machine, and
+    torch's threads meet at the end of every operation, so one that waits for a busy core
+    holds up every layer. A pass of many rows gets every core: reading prompts (a row per
+    token, operations long enough that a late thread costs little) and bulk generation. A
+    number is used for every pass.
     """
     if setting is None:
         return None
@@ -683,7 +685,9 @@ class _Batcher:
         DynamicCache = import_name("transformers", "DynamicCache")
         try:
             with lm.lock, torch.inference_mode(), lm.greedy_pass():
-                lm.use_threads(len(prompts))
+                # Reading prompts multiplies every matrix by one row per token: hundreds of
+                # rows, a pass for every core (the token steps after it have a row each).
+                lm.use_threads(ALL_CORES_ROWS)
                 shared = lm.prefix_cache(prefixes.pop()) if len(prefixes) == 1 else None
                 if shared and not all(shared.begins(lm.tokenizer, p) for p in prompts):
                     shared = None
@@ -918,8 +922,9 @@ class TransformersBackend(Backend):
         #: name ("bfloat16" suits bulk workers on CPUs with AMX or AVX512-BF16).
         "DTYPE": "auto",
         #: torch threads on CPU: "auto" all cores but one for a pass of fewer than 8 rows
-        #: (a shopper's answer; the web server and the database keep a core) and every core
-        #: for a bigger one (bulk); a number for every pass; None leaves torch's default.
+        #: (a shopper's answer's token steps; the web server and the database keep a core)
+        #: and every core for a bigger one (reading prompts: a row per token; bulk); a
+        #: number for every pass; None leaves torch's default.
         "THREADS": "auto",
         #: A float32 model on CPU may generate with a half-precision copy of its weights
         #: where that is faster: "auto" measures it at load, "float16"/"bfloat16" use it

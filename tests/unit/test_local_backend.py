@@ -356,8 +356,9 @@ def test_model_is_loaded_once_per_process(local_backend):
 
 
 def test_each_pass_runs_with_the_threads_its_rows_get(local_backend, monkeypatch):
-    """THREADS "auto": a pass of a few rows (a shopper's answer) leaves a core free, a pass
-    of ALL_CORES_ROWS rows or more (bulk) takes them all; streaming is one row."""
+    """THREADS "auto": the token steps of a few rows (a shopper's answer) leave a core free;
+    reading prompts (a row per token) and the steps of ALL_CORES_ROWS rows or more (bulk)
+    take them all; streaming is one row, its prompt included."""
     import torch
 
     from oscar_gpt.llm.local import ALL_CORES_ROWS
@@ -368,7 +369,9 @@ def test_each_pass_runs_with_the_threads_its_rows_get(local_backend, monkeypatch
     forward = lm.model.forward
 
     def counting(*args, **kwargs):
-        passes.append((kwargs["input_ids"].shape[0], torch.get_num_threads()))
+        ids = kwargs["input_ids"]
+        kind = "prompt" if ids.shape[1] > 1 else "step"
+        passes.append((ids.shape[0], kind, torch.get_num_threads()))
         return forward(*args, **kwargs)
 
     before = torch.get_num_threads()
@@ -385,9 +388,9 @@ def test_each_pass_runs_with_the_threads_its_rows_get(local_backend, monkeypatch
         streamed = set(passes)
     finally:
         torch.set_num_threads(before)
-    assert few == {(1, 1)}
-    assert bulk == {(ALL_CORES_ROWS, 2)}  # the prompts read together, then each step
-    assert streamed == {(1, 1)}
+    assert few == {(1, "prompt", 2), (1, "step", 1)}
+    assert bulk == {(ALL_CORES_ROWS, "prompt", 2), (ALL_CORES_ROWS, "step", 2)}
+    assert streamed == {(1, "prompt", 1), (1, "step", 1)}
 
 
 def test_a_system_message_is_read_once_and_its_cache_reused(float32_backend, monkeypatch):
