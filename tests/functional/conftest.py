@@ -5,6 +5,16 @@ from django.contrib.auth.models import Permission
 
 
 @pytest.fixture
+def fresh_rate_limits():
+    """Throttle counts live in the cache, shared by every test in the process."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def eager_celery():
     from sandbox.celery import app
 

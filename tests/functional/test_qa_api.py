@@ -15,19 +15,11 @@ from oscar_gpt.models import Question
 from oscar_gpt.qa import service
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 API = "/en-gb/gpt/api/qa"
 #: A CSRF secret as Django's cookie holds it (32 letters and digits); the header may carry it.
 CSRF_TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEF"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Throttle counts live in the cache, shared by every test in the process."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

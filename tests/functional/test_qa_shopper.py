@@ -17,7 +17,7 @@ from oscar_gpt.models import EvidenceSet, LedgerEntry, Question
 from oscar_gpt.qa import service
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 ProductReview = get_model("reviews", "ProductReview")
 
@@ -25,13 +25,6 @@ DESCRIPTION = (
     "Closed-back wireless headphones with active noise cancelling. "
     "The ear cushions are memory foam. Charging takes 2 hours over USB-C."
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

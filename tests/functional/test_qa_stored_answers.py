@@ -4,7 +4,6 @@ the one-query lookup that finds them, and what asking again costs the database."
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,17 +11,10 @@ from oscar_gpt.models import EvidenceSet, Question
 from oscar_gpt.qa import service
 from tests.functional.descriptions_helpers import headphones, headphones_class
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 FINGERPRINT = "f" * 64
 STALE = "0" * 64
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
