@@ -225,8 +225,10 @@ def reserve_amount(feature: str, amount: Decimal, *, backend: str = "") -> Reser
             rows.append(row)
         over = [row for row in rows if row.spent + row.reserved + amount > limits[row.period]]
         if over:
-            # The period that ends last: no call fits before then.
-            row = max(over, key=lambda r: period_ends(r.period, r.starts))
+            # The period that ends last: no call fits before then. On a month's last day both
+            # end at midnight: the month's cap is the one to name.
+            order = list(PERIODS)
+            row = max(over, key=lambda r: (period_ends(r.period, r.starts), order.index(r.period)))
             raise BudgetExceeded(
                 feature,
                 row.period,

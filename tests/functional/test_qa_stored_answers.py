@@ -86,6 +86,8 @@ def test_the_stored_answer_is_the_querysets_first(product, shop, compiled, monke
         found = service.stored_answer(product, question_key)
         assert (found and found.pk) == (queryset and queryset.pk) == (expected and expected.pk)
     assert service.stored_answer(product, key("never asked")) is None
+    if compiled:  # the query was compiled once, not left to the ORM's fallback
+        assert service._STORED_SQL["default"] is not None
 
 
 def test_a_copy_carries_what_the_shopper_is_shown(product):

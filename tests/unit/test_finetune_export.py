@@ -233,8 +233,13 @@ def test_the_split_keeps_each_product_and_its_variants_on_one_side(shop, staff, 
     assert {"train", "validation"} == {s for ss in sides.values() for s in ss}
     again, _info = exporting.collect(kinds=["description"], validation_share=0.3)
     assert [(e.ref, e.split) for e in again] == [(e.ref, e.split) for e in examples]
-    other, _info = exporting.collect(kinds=["description"], validation_share=0.3, seed=7)
-    assert [e.split for e in other] != [e.split for e in examples]
+    # Another seed, another split: with a handful of products two seeds may draw the same
+    # one, so some seed of the next ten must differ (which one depends on the products' ids).
+    splits = (
+        [e.split for e in exporting.collect(kinds=["description"], validation_share=0.3, seed=s)[0]]
+        for s in range(7, 17)
+    )
+    assert any(split != [e.split for e in examples] for split in splits)
     counts = summary["counts"]
     assert counts["train"]["products"] + counts["validation"]["products"] == len(sides)
 
