@@ -331,6 +331,21 @@ def test_stop_when_ends_each_completion_where_it_says_and_no_other(local_backend
         local_backend.complete_batch(conversations, max_tokens=60, stop_when=[None])
 
 
+def test_sampled_completions_stop_each_where_its_own_function_says(local_backend):
+    """Sampling goes through generate() (not the running generation): one function per
+    conversation there too."""
+    conversations = [ask("Write a long essay about tea."), ask("Write a long essay about coffee.")]
+    sampled = {"max_tokens": 40, "temperature": 0.8, "seed": 5}
+    full = local_backend.complete_batch(conversations, **sampled)
+    assert all(len(c.text) > 40 for c in full)
+    stopped = local_backend.complete_batch(
+        conversations, **sampled, stop_when=[None, lambda text: len(text) >= 20]
+    )
+    assert stopped[0].text == full[0].text
+    assert 20 <= len(stopped[1].text) < len(full[1].text)
+    assert full[1].text.startswith(stopped[1].text)
+
+
 def test_stream_yields_deltas_that_add_up_to_the_completion(local_backend):
     messages = ask("Describe running shoes in one sentence.")
     chunks = list(local_backend.stream(messages, max_tokens=16))
