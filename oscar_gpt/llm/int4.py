@@ -12,15 +12,18 @@ The kernel takes bfloat16 inputs, scales and offsets: the 4-bit values are the G
 while each group's scale and offset, and each product's inputs and outputs, are rounded to
 bfloat16. The float32 copies of packed layers are freed (about 8/9 of their memory).
 
-A prompt pass (many tokens of each row at once) is arithmetic, not memory: there the kernel
-is about as fast as float32 matrix products. Where the CPU multiplies bfloat16 matrices
-much faster (AVX512-BF16, AMX), loading measures it and keeps a bfloat16 copy of the packed
-weights (the kernel's own numbers, rounded to bfloat16) for prompt passes. Which path a
-product takes depends only on whether it reads prompts or one new token per row, never on
-how many rows are generated together, and the kernel gives a row the same numbers whatever
-rows come with it. (Attention still adds in another order for a row padded to run with
-longer ones; bfloat16 inputs can make that a different near-tie, now and then a different
-answer.)
+A prompt pass (many tokens of each row at once) is arithmetic, not memory, and there the
+kernel's speed depends on the CPU: about that of float32 matrix products on some, half of it
+on AVX2-only CPUs (a 285-token prompt 1.77 s against 0.82 s), while CPUs with AVX512-BF16 or
+AMX multiply bfloat16 matrices several times faster than either. Loading measures the three
+on the first packed layer and, where a copy of the weights (the kernel's own numbers) in
+bfloat16 or float32 reads a prompt's rows :data:`PROMPT_GAIN` times faster than the kernel,
+keeps the faster copy for prompt passes: memory for speed (a float32 copy is the size of
+the weights before packing). Which path a product takes depends only on whether it reads
+prompts or one new token per row, never on how many rows are generated together, and the
+kernel gives a row the same numbers whatever rows come with it. (Attention still adds in
+another order for a row padded to run with longer ones; bfloat16 inputs can make that a
+different near-tie, now and then a different answer.)
 """
 
 from __future__ import annotations
@@ -34,23 +37,27 @@ logger = logging.getLogger(__name__)
 
 #: Weights per group of one scale and offset (GGUF's Q4_0/Q4_1 block, the kernel's group).
 GROUP = 32
-#: How much faster bfloat16 matrix products must be than the 4-bit kernel on a prompt's
-#: rows for prompt passes to get a bfloat16 copy of the weights.
+#: How much faster a copy's matrix products must be than the 4-bit kernel on a prompt's
+#: rows for prompt passes to get that copy of the weights.
 PROMPT_GAIN = 1.5
+#: The copies a prompt pass may multiply from, by name (``pack_int4``'s ``prompt_copy``).
+PROMPT_DTYPES = ("bfloat16", "float32")
 
 
 @dataclass(frozen=True)
 class Packed:
-    """What :func:`pack_int4` did: layers packed, and whether prompt passes multiply from
-    a bfloat16 copy of their weights."""
+    """What :func:`pack_int4` did: layers packed, and the dtype of the copy of their weights
+    that prompt passes multiply from ("bfloat16", "float32"; "": the kernel)."""
 
     layers: int = 0
-    prompt_copy: bool = False
+    prompt_copy: str = ""
 
     def __str__(self) -> str:
         if not self.layers:
             return ""
-        return f"{self.layers} layers 4-bit" + (", prompts bfloat16" * self.prompt_copy)
+        return f"{self.layers} layers 4-bit" + (
+            f", prompts {self.prompt_copy}" * bool(self.prompt_copy)
+        )
 
 
 def kernel_available() -> bool:
@@ -86,17 +93,17 @@ def quantise(weight, group: int = GROUP):
     )
 
 
-def pack_int4(model, setting, prompt_copy: bool | None = None) -> Packed:
+def pack_int4(model, setting, prompt_copy: str | bool | None = None) -> Packed:
     """Give ``model``'s linear layers 4-bit weights (see the module's docstring).
 
     ``setting``: "auto" packs the layers whose weights are already 4-bit groups (a
     de-quantised Q4_1 GGUF: nothing of the weights is lost) and leaves the others; True
     packs every layer that fits the kernel, rounding weights that are not 4-bit (smaller
     and faster, less exact); False or None packs nothing. The output (vocabulary) layer,
-    often 8-bit in a GGUF, is never packed. ``prompt_copy``: whether prompt passes get a
-    bfloat16 copy of the weights; None measures on the first packed layer whether the CPU
-    makes it :data:`PROMPT_GAIN` times faster. Nothing is packed where torch has no such
-    kernel.
+    often 8-bit in a GGUF, is never packed. ``prompt_copy``: the copy of the weights prompt
+    passes multiply from, "bfloat16" or "float32" (True: "bfloat16"), False for the kernel;
+    None measures on the first packed layer which is fastest (:func:`fastest_prompt_copy`).
+    Nothing is packed where torch has no such kernel.
     """
     import torch
 
@@ -104,6 +111,12 @@ def pack_int4(model, setting, prompt_copy: bool | None = None) -> Packed:
         return Packed()
     if setting not in ("auto", True):
         raise ConfigurationError(f"INT4 must be 'auto', True or False, not {setting!r}")
+    if prompt_copy is True:
+        prompt_copy = "bfloat16"
+    if prompt_copy not in (None, False, *PROMPT_DTYPES):
+        raise ConfigurationError(
+            f"the prompts' copy must be one of {PROMPT_DTYPES}, False or None, not {prompt_copy!r}"
+        )
     if not kernel_available():
         if setting is True:
             logger.warning("INT4: this torch has no 4-bit CPU kernel; weights stay as they are")
@@ -133,17 +146,17 @@ def pack_int4(model, setting, prompt_copy: bool | None = None) -> Packed:
                 logger.warning("INT4: the 4-bit kernel disagrees with float32 here; not used")
                 break
             if prompt_copy is None:
-                prompt_copy = _bfloat16_faster(weights, scales, dense)
+                prompt_copy = fastest_prompt_copy(weights, scales, dense) or False
             linear.register_buffer("int4_weight", weights, persistent=False)
             linear.register_buffer("int4_scales", scales, persistent=False)
-            prompt = dense.to(torch.bfloat16) if prompt_copy else None
+            prompt = dense.to(getattr(torch, prompt_copy)) if prompt_copy else None
             linear.register_buffer("int4_prompt_weight", prompt, persistent=False)
             # The float32 weights are no longer read: free them (the bias stays).
             del linear.weight
             linear.register_parameter("weight", None)
             linear.forward = _int4_forward.__get__(linear)
             packed += 1
-    return Packed(packed, bool(prompt_copy) and packed > 0)
+    return Packed(packed, (prompt_copy or "") if packed else "")
 
 
 def _int4_forward(self, x):
@@ -153,7 +166,7 @@ def _int4_forward(self, x):
     shape = x.shape
     if self.int4_prompt_weight is not None and x.dim() >= 3 and shape[-2] > 1:
         # A prompt pass ([rows, tokens, features] with several tokens): see the docstring.
-        y = F.linear(x.to(torch.bfloat16), self.int4_prompt_weight).to(x.dtype)
+        y = F.linear(x.to(self.int4_prompt_weight.dtype), self.int4_prompt_weight).to(x.dtype)
         return y if self.bias is None else y + self.bias
     y = torch._weight_int4pack_mm_for_cpu(
         x.reshape(-1, shape[-1]).to(torch.bfloat16),
@@ -186,16 +199,23 @@ def _agrees(dense, weights, scales) -> bool:
     return torch.allclose(got, expected, rtol=0.02, atol=0.02 * float(expected.abs().max()))
 
 
-def _bfloat16_faster(weights, scales, dense, rows: int = 256) -> bool:
-    """Whether a prompt's ``rows`` multiply :data:`PROMPT_GAIN` times faster by the
-    bfloat16 ``dense`` weights than by the 4-bit kernel (the best of three tries each)."""
+def fastest_prompt_copy(weights, scales, dense, rows: int = 256) -> str | None:
+    """The copy of ``dense`` (:data:`PROMPT_DTYPES`) that multiplies a prompt's ``rows``
+    fastest, if that is :data:`PROMPT_GAIN` times faster than the 4-bit kernel; else None
+    (the best of three tries each)."""
     import torch
     import torch.nn.functional as F
 
-    x = torch.randn(rows, dense.shape[1]).to(torch.bfloat16)
-    dense = dense.to(torch.bfloat16)
-    kernel = best_seconds(lambda: torch._weight_int4pack_mm_for_cpu(x, weights, GROUP, scales))
-    return best_seconds(lambda: F.linear(x, dense)) * PROMPT_GAIN <= kernel
+    x = torch.randn(rows, dense.shape[1])
+    low = x.to(torch.bfloat16)
+    kernel = best_seconds(lambda: torch._weight_int4pack_mm_for_cpu(low, weights, GROUP, scales))
+    copies = {}
+    for name in PROMPT_DTYPES:
+        dtype = getattr(torch, name)
+        copy, inputs = dense.to(dtype), x.to(dtype)
+        copies[name] = best_seconds(lambda: F.linear(inputs, copy))  # noqa: B023 - called here
+    fastest = min(copies, key=copies.get)
+    return fastest if copies[fastest] * PROMPT_GAIN <= kernel else None
 
 
 def best_seconds(work, tries: int = 3) -> float:

@@ -933,10 +933,11 @@ class TransformersBackend(Backend):
         "DECODE_DTYPE": None,
         #: On CPU, linear layers multiply from 4-bit weights (llm.int4): "auto" where the
         #: weights are 4-bit already (a Q4_1 GGUF such as the default model: ~2x faster per
-        #: token, a third of the memory, or 3/4 with the bfloat16 copy kept for prompts where
-        #: the CPU makes it pay; inputs rounded to bfloat16, so a near-tie may go another
-        #: way when an answer is generated with others), True for every layer (rounds other
-        #: weights to 4 bits), False never (float32 throughout).
+        #: token, a third of the memory; prompts are read from a bfloat16 or float32 copy
+        #: where loading measures the CPU makes it pay, 3/4 or about all the memory; inputs
+        #: rounded to bfloat16, so a near-tie may go another way when an answer is generated
+        #: with others), True for every layer (rounds other weights to 4 bits), False never
+        #: (float32 throughout).
         "INT4": "auto",
         "MAX_NEW_TOKENS": 256,
         #: 0 means greedy decoding (reproducible); above 0 samples.

@@ -189,10 +189,39 @@ def test_prompt_passes_use_the_bfloat16_copy_and_token_steps_the_kernel(monkeypa
     assert torch.allclose(step, read[:, -1:], rtol=0.02, atol=0.02 * float(step.abs().max()))
 
 
+def test_a_float32_copy_reads_prompts_with_the_kernels_weights_and_unrounded_inputs(
+    monkeypatch,
+):
+    network, plain = Network(), Network()
+    packed = pack_int4(network, "auto", prompt_copy="float32")
+    assert packed.prompt_copy == "float32" and str(packed) == "2 layers 4-bit, prompts float32"
+    copy = network.up.int4_prompt_weight
+    assert copy.dtype == torch.float32 and copy.shape == (128, 64)
+    q, scales, _error = quantise(plain.up.weight)
+    assert torch.equal(copy, int4._kernel_weights(q, scales.to(torch.bfloat16)))
+    kernel_calls = []
+    real = torch._weight_int4pack_mm_for_cpu
+
+    def spy(*args):
+        kernel_calls.append(args[0].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(torch, "_weight_int4pack_mm_for_cpu", spy)
+    prompts = torch.randn(4, 7, 64)
+    with torch.inference_mode():
+        read = network.up(prompts)
+        assert kernel_calls == []
+        # float32 inputs, not rounded: exactly float32's product with the kernel's weights
+        assert torch.allclose(read, prompts @ copy.t(), rtol=1e-6, atol=1e-6)
+        step = network.up(prompts[:, -1:])
+        assert kernel_calls == [4]
+    assert torch.allclose(step, read[:, -1:], rtol=0.02, atol=0.02 * float(step.abs().max()))
+
+
 def test_the_copy_is_kept_only_where_the_cpu_makes_it_faster(monkeypatch):
     measured = []
     monkeypatch.setattr(
-        int4, "_bfloat16_faster", lambda *args: measured.append(args[2].shape) or False
+        int4, "fastest_prompt_copy", lambda *args: measured.append(args[2].shape) or None
     )
     network = Network()
     packed = pack_int4(network, "auto")
@@ -201,11 +230,51 @@ def test_the_copy_is_kept_only_where_the_cpu_makes_it_faster(monkeypatch):
     assert network.up.int4_prompt_weight is None and network.down.int4_prompt_weight is None
 
 
-def test_the_measurement_compares_the_kernel_with_bfloat16_products(monkeypatch):
+def test_the_measured_copy_is_the_one_kept(monkeypatch):
+    monkeypatch.setattr(int4, "fastest_prompt_copy", lambda *args: "float32")
+    network = Network()
+    assert pack_int4(network, "auto").prompt_copy == "float32"
+    assert network.down.int4_prompt_weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("kernel", "bfloat16", "float32", "expected"),
+    [
+        (3.0, 1.0, 2.0, "bfloat16"),  # AVX512-BF16 or AMX
+        (3.6, 10.8, 1.3, "float32"),  # AVX2 alone: this machine's first layer
+        (1.0, 3.0, 0.9, None),  # the kernel about as fast: no copy, less memory
+        (3.0, 2.1, 2.1, None),  # 1.5x is asked for: 1.43x is not enough
+    ],
+)
+def test_the_measurement_picks_the_fastest_copy_that_beats_the_kernel_enough(
+    monkeypatch, kernel, bfloat16, float32, expected
+):
     q, scales, _error = quantise(four_bit(128, 64))
     weights = torch._convert_weight_to_int4pack_for_cpu(q, 2)
     scales = scales.to(torch.bfloat16)
     dense = int4._kernel_weights(q, scales)
-    assert int4._bfloat16_faster(weights, scales, dense) in (True, False)
+    timed = []
+
+    def fake_best_seconds(work):
+        result = work()  # what would be timed runs, and is what the name says
+        timed.append(result.dtype)
+        return {0: kernel, 1: bfloat16, 2: float32}[len(timed) - 1]
+
+    monkeypatch.setattr(int4, "best_seconds", fake_best_seconds)
+    assert int4.fastest_prompt_copy(weights, scales, dense) == expected
+    assert timed == [torch.bfloat16, torch.bfloat16, torch.float32]
+
+
+def test_the_real_measurement_gives_a_copy_or_none(monkeypatch):
+    q, scales, _error = quantise(four_bit(128, 64))
+    weights = torch._convert_weight_to_int4pack_for_cpu(q, 2)
+    scales = scales.to(torch.bfloat16)
+    dense = int4._kernel_weights(q, scales)
+    assert int4.fastest_prompt_copy(weights, scales, dense) in (None, *int4.PROMPT_DTYPES)
     monkeypatch.setattr(int4, "PROMPT_GAIN", 1e9)  # no CPU is that much faster
-    assert int4._bfloat16_faster(weights, scales, dense) is False
+    assert int4.fastest_prompt_copy(weights, scales, dense) is None
+
+
+def test_an_unknown_prompt_copy_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="float16"):
+        pack_int4(Network(), "auto", prompt_copy="float16")
