@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import router, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Model, Q, Subquery
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -107,6 +107,11 @@ def ask(
     The same question already answered on this product (and still true to the product's
     facts) is answered at once from the stored answer, without a model call; any other is
     queued for :func:`answer` in a worker. Raises :class:`QuestionError` for bad input.
+
+    ``product``: a product, or a public product's id. With an id the product is not read
+    for a question answered from a stored answer (the one query that finds the answer also
+    checks the product is public); otherwise it is, and ``Product.DoesNotExist`` says there
+    is no such public product.
     """
     text = clean_question(text)
     email = (email or "").strip()
@@ -122,7 +127,7 @@ def ask(
     # Stored and sent scrubbed: the question may hold an address, a phone number, a name.
     clean = scrub(text, names=_names(user)).text
     question = Question(
-        product=product,
+        **({"product": product} if isinstance(product, Model) else {"product_id": int(product)}),
         text=clean,
         normalised=normalise(clean),
         language=answer_language(clean, language or translation.get_language()),
@@ -136,6 +141,10 @@ def ask(
         _copy_answer(question, stored)
         question.save()
         return question
+    if not isinstance(product, Model):
+        question.product = Question.product.field.related_model.objects.get(
+            pk=question.product_id, is_public=True
+        )
     question.save()
     if enqueue:
         transaction.on_commit(lambda: _enqueue(question.pk))
@@ -183,8 +192,9 @@ _STORED_SQL: dict[str, tuple[str, tuple, list[int], list[int]] | None] = {}
 
 
 def stored_answer(product, key: str) -> Question | None:
-    """The answer to reuse for the question ``key`` (:func:`normalise`) on ``product``, or None:
-    ``reusable_answers(product).filter(normalised=key).first()``.
+    """The answer to reuse for the question ``key`` (:func:`normalise`) on ``product`` (a
+    product or its id), or None: the first of ``reusable_answers(product)`` with that key,
+    if the product is public (a hidden product's answers are not shown).
 
     The queryset's SQL is compiled once per database and run with each ask's product and key:
     building and compiling it cost three times the query itself, on the path that answers a
@@ -192,7 +202,7 @@ def stored_answer(product, key: str) -> Question | None:
     """
     alias = router.db_for_read(Question)
     if alias not in _STORED_SQL:
-        queryset = reusable_answers(_PRODUCT_MARK).filter(normalised=_KEY_MARK).only(*_COPIED)
+        queryset = _stored_answers(_PRODUCT_MARK, _KEY_MARK)
         sql, params = queryset[:1].query.get_compiler(alias).as_sql()
         products = [i for i, value in enumerate(params) if value == _PRODUCT_MARK]
         keys = [i for i, value in enumerate(params) if value == _KEY_MARK]
@@ -201,14 +211,22 @@ def stored_answer(product, key: str) -> Question | None:
         _STORED_SQL[alias] = (sql, tuple(params), products, keys) if ok else None
     compiled = _STORED_SQL[alias]
     if compiled is None:
-        return reusable_answers(product).filter(normalised=key).only(*_COPIED).first()
+        return _stored_answers(product, key).first()
     sql, template, products, keys = compiled
     params = list(template)
     for index in products:
-        params[index] = product.pk
+        params[index] = getattr(product, "pk", product)
     for index in keys:
         params[index] = key
     return next(iter(Question.objects.db_manager(alias).raw(sql, params)), None)
+
+
+def _stored_answers(product, key: str):
+    return (
+        reusable_answers(product)
+        .filter(normalised=key, product__is_public=True)
+        .only(*_COPIED)
+    )
 
 
 def _copy_answer(question: Question, stored: Question) -> None:

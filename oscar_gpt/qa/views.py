@@ -66,7 +66,6 @@ class AskView(View):
     """
 
     def post(self, request, product_id: int):
-        product = get_object_or_404(Product, pk=product_id, is_public=True)
         # Limits first: a client without a session counts by its address (a refused request
         # makes no session; one made before the check would escape the session's limit).
         had_session = bool(request.session.session_key)
@@ -77,8 +76,10 @@ class AskView(View):
         if not had_session:
             throttling.count_new_session(request, throttling.QA_THROTTLES)
         try:
+            # The product's id: a question asked before is answered without reading the
+            # product (the stored answer's query checks it is public).
             question = service.ask(
-                product,
+                product_id,
                 request.POST.get("question", ""),
                 user=request.user,
                 session_key=session_key,
@@ -86,7 +87,10 @@ class AskView(View):
                 notify=request.POST.get("notify") in ("1", "on", "true"),
                 language=getattr(request, "LANGUAGE_CODE", None),
             )
+        except Product.DoesNotExist as exc:
+            raise Http404 from exc
         except service.QuestionError as exc:
+            product = get_object_or_404(Product, pk=product_id, is_public=True)
             if wants_json(request):
                 return _json_error(str(exc))
             context = {

@@ -113,12 +113,64 @@ def test_a_report_on_one_copy_stops_every_copy(product):
     assert third.status == Question.Status.QUEUED  # not the second copy of the same answer
 
 
-def test_asking_again_costs_four_queries(client, product, django_assert_num_queries):
+def test_asking_again_costs_three_queries(client, product, django_assert_num_queries):
     answered(product, "Battery life?")
     url = reverse("oscar_gpt:qa-ask", kwargs={"product_id": product.pk})
     json = {"HTTP_ACCEPT": "application/json"}
     assert client.post(url, {"question": "battery life"}, **json).status_code == 200
-    # The session, the product, the stored answer, the question's row.
-    with django_assert_num_queries(4):
+    # The session, the stored answer (which checks the product is public), the question's row.
+    with django_assert_num_queries(3):
         response = client.post(url, {"question": "Battery life?"}, **json)
     assert response.status_code == 200 and response.json()["source"] == "stored"
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-once", "orm"])
+def test_a_hidden_products_answers_are_not_reused(product, compiled, monkeypatch):
+    if not compiled:
+        monkeypatch.setattr(service, "_STORED_SQL", {"default": None})
+    original = answered(product, "Battery life?")
+    assert service.stored_answer(product.pk, key("battery life")) == original
+    product.is_public = False
+    product.save()
+    assert service.stored_answer(product, key("battery life")) is None
+    assert service.stored_answer(product.pk, key("battery life")) is None
+
+
+def test_asking_by_the_products_id(product, django_assert_num_queries):
+    answered(product, "Battery life?")
+    with django_assert_num_queries(2):  # the stored answer, the INSERT: the product isn't read
+        stored = service.ask(product.pk, "battery life", enqueue=False)
+    assert stored.source == Question.Source.STORED and stored.product_id == product.pk
+    new = service.ask(product.pk, "Does it fold?", enqueue=False)
+    assert new.status == Question.Status.QUEUED and new.product == product
+    product.is_public = False
+    product.save()
+    before = Question.objects.count()
+    for text in ("Battery life?", "Is it red?"):
+        with pytest.raises(type(product).DoesNotExist):
+            service.ask(product.pk, text, enqueue=False)
+        with pytest.raises(type(product).DoesNotExist):
+            service.ask(987_654, text, enqueue=False)
+    assert Question.objects.count() == before  # nothing stored for a hidden or missing product
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_the_ask_door_says_404_for_a_hidden_or_missing_product_whatever_is_asked(
+    client, product, accept, settings
+):
+    limits = {"qa_ip": None, "qa_session": None, "qa_user": None}  # asks past the limits count
+    settings.OSCAR_GPT = settings.OSCAR_GPT | {"RATE_LIMITS": limits}
+    answered(product, "Battery life?")
+    product.is_public = False
+    product.save()
+    before = Question.objects.count()
+    for product_id in (product.pk, 987_654):
+        url = reverse("oscar_gpt:qa-ask", kwargs={"product_id": product_id})
+        for text in ("Battery life?", "Is it red?", "", "?" * 3):
+            response = client.post(url, {"question": text}, HTTP_ACCEPT=accept)
+            assert response.status_code == 404, (product_id, text)
+    assert Question.objects.count() == before
+    product.is_public = True
+    product.save()
+    url = reverse("oscar_gpt:qa-ask", kwargs={"product_id": product.pk})
+    assert client.post(url, {"question": ""}, HTTP_ACCEPT=accept).status_code == 400
