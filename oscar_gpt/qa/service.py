@@ -222,11 +222,7 @@ def stored_answer(product, key: str) -> Question | None:
 
 
 def _stored_answers(product, key: str):
-    return (
-        reusable_answers(product)
-        .filter(normalised=key, product__is_public=True)
-        .only(*_COPIED)
-    )
+    return reusable_answers(product).filter(normalised=key, product__is_public=True).only(*_COPIED)
 
 
 def _copy_answer(question: Question, stored: Question) -> None:
