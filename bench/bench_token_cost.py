@@ -5,7 +5,9 @@ transformers de-quantises the GGUF (``INT4`` False, torch's threads); the second
 local backend's default, ``INT4`` "auto" (the GGUF's 4-bit layers multiplied from packed
 4-bit weights, ``llm.int4``); the third adds ``DECODE_DTYPE`` "auto" (a half-precision copy
 of the remaining float32 weights for products of few rows, where loading measured it
-faster). For each configuration: one forward pass of one token (no cache), the prompt pass
+faster). The last three lines take ``INT4``'s prompt passes each way, whatever loading picks
+on this CPU: from the 4-bit kernel, from a bfloat16 copy, from a float32 copy. For each
+configuration: one forward pass of one token (no cache), the prompt pass
 of a ~290-token prompt (a Q&A prompt's size) and the cost of each further token in
 ``generate`` (greedy, KV cache), for ``--batch`` copies of the prompt. ``--int8`` adds
 torch's dynamic int8 quantisation of the linear layers (not a backend setting: it changes
@@ -77,19 +79,28 @@ def main() -> None:
     django.setup()
     import torch
 
-    from oscar_gpt.llm.local import load_model, resolve_model_source
+    from oscar_gpt.llm.int4 import PROMPT_DTYPES, pack_int4
+    from oscar_gpt.llm.local import LoadedModel, load_model, resolve_model_source
 
     source = resolve_model_source(None)
     cores = os.cpu_count() or 1
-    configurations = [("float32", cores, None, False), ("float32", cores, None, "auto")]
-    configurations += [("float32", cores, "auto", "auto"), ("float32", cores, "auto", False)]
-    configurations += [("float32", 1, None, "auto")] * (cores > 1)
-    configurations += [("bfloat16", cores, None, False), ("float16", cores, None, False)]
+    # (dtype, threads, DECODE_DTYPE, INT4, prompt passes' copy: None as loading measures)
+    configurations = [("float32", cores, None, False, None), ("float32", cores, None, "auto", None)]
+    configurations += [("float32", cores, "auto", "auto", None)]
+    configurations += [("float32", cores, "auto", False, None)]
+    configurations += [("float32", 1, None, "auto", None)] * (cores > 1)
+    configurations += [(half, cores, None, False, None) for half in ("bfloat16", "float16")]
+    # INT4's prompt passes each way, whatever loading picks here: the 4-bit kernel, each copy.
+    configurations += [("float32", cores, None, "auto", copy) for copy in (False, *PROMPT_DTYPES)]
     results = []
     encoded = None
-    for dtype, threads, decode, int4 in configurations:
+    for dtype, threads, decode, int4, prompts in configurations:
         torch.set_num_threads(threads)
-        lm = load_model(source, "cpu", dtype, decode_dtype=decode, int4=int4)
+        if prompts is None:
+            lm = load_model(source, "cpu", dtype, decode_dtype=decode, int4=int4)
+        else:  # a model of its own (load_model's is shared), packed with that prompt path
+            lm = LoadedModel(source, "cpu", dtype, None, decode, False)
+            lm.int4 = pack_int4(lm.model, int4, prompt_copy=prompts)
         if encoded is None:
             text = lm.tokenizer.apply_chat_template(
                 [{"role": "user", "content": "word " * 250 + "Answer in one sentence."}],
@@ -102,7 +113,7 @@ def main() -> None:
         figures = measure(lm.model, encoded, args.tokens, lm.tokenizer.pad_token_id)
         name = f"{dtype}, {threads} thread(s)"
         if lm.int4.layers:
-            name += f", {lm.int4}"
+            name += f", {lm.int4}" + ", prompts 4-bit kernel" * (prompts is False)
         if decode:
             name += f", {lm.decode[0]} <= {lm.decode[1]} rows" if lm.decode else ", no half copy"
         results.append((name, figures))
@@ -122,19 +133,20 @@ def main() -> None:
         "tokens after "
         f"the first; load average {os.getloadavg()[0]:.1f}, {cores} cores"
     )
-    header = f"{'configuration':<56} {'one pass':>10} {'prompt':>9} {'per token':>10}"
+    header = f"{'configuration':<72} {'one pass':>10} {'prompt':>9} {'per token':>10}"
     header += f" {'tokens/s':>9} {'vs ref':>7}"
     print(header)
     print("-" * len(header))
     for name, figures in results:
         print(
-            f"{name:<56} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
+            f"{name:<72} {figures['pass_ms']:>8.1f}ms {figures['prompt_s']:>8.2f}s "
             f"{figures['token_ms']:>8.1f}ms {1e3 / figures['token_ms']:>9.1f} "
             f"{reference['token_ms'] / figures['token_ms']:>6.2f}x"
         )
     print(
         f"reference: {results[0][0]} (INT4 off); second: the local backend's default "
-        "(INT4 'auto'); third and fourth: with DECODE_DTYPE 'auto'"
+        "(INT4 'auto'); third and fourth: with DECODE_DTYPE 'auto'; the last three: INT4's "
+        "prompt passes from the 4-bit kernel, a bfloat16 copy, a float32 copy"
     )
 
 
