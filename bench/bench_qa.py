@@ -62,7 +62,9 @@ there; the sandbox opens one per request, ``--conn-max-age 0``)::
 
 The cache hits are followed by the same POSTs, from the same shoppers to the same server, to a
 view that does nothing but start the shopper's session (``bench/qa_urls.py``): the
-framework's floor, printed beside them.
+framework's floor, printed beside them. Under gunicorn the same POSTs then go to gunicorn
+serving a WSGI application with no framework and no database (``bench/qa_bare.py``), with
+the same workers: what the web server and the shoppers themselves cost on the machine.
 """
 
 from __future__ import annotations
@@ -449,6 +451,8 @@ def latency(args, env, work, questions, shop, outcomes) -> dict:
                 "floor_p95": percentile([post(a) for a in floor], 95),
                 "floor_errors": sum(bool(a.error) for a in floor),
             }
+            if args.server == "gunicorn":
+                figures |= bare_server(args, env, work, hits)
         # A hit answered by the worker instead (not stored) is not a hit: left out, counted.
         stored = [a for a in hits if a.error or (a.answered_at_once and a.source == "stored")]
         alone = [a for a in alone if a.error or (a.answered_at_once and a.source == "stored")]
@@ -467,6 +471,35 @@ def latency(args, env, work, questions, shop, outcomes) -> dict:
         server.stop()
         worker.stop()
     return figures | {"asked": {k: a.public_id for k, a in asked.items() if a.public_id}}
+
+
+def bare_server(args, env, work, hits) -> dict:
+    """The same POSTs and shoppers to gunicorn serving ``bench/qa_bare.py`` (no framework, no
+    database) with the shop's workers and threads: what the server and shoppers cost."""
+    from qa_latency import Asked, GunicornServer, free_port, run_shoppers
+
+    bare = [Asked(a.key, a.product_id, a.text) for a in hits]
+    server = GunicornServer(
+        env,
+        work / "bare.log",
+        free_port(),
+        args.web_workers,
+        args.web_threads,
+        app="qa_bare:application",
+    )
+    try:
+        server.start()
+        server.wait_ready()
+        started = time.perf_counter()
+        run_shoppers(server.port, bare, args.hit_shoppers, floor_post)
+        seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+    return {
+        "bare_per_second": len(bare) / seconds,
+        "bare_p95": percentile([post(a) for a in bare], 95),
+        "bare_errors": sum(bool(a.error) for a in bare),
+    }
 
 
 def floor_post(shopper, asked):
@@ -795,6 +828,16 @@ def table(f: dict, lat: dict | None, quality: bool = True) -> list[tuple[str, st
                     "",
                     "",
                 ),
+            ]
+        if lat.get("bare_p95") is not None:
+            rows += [
+                (
+                    "  the same to gunicorn with no framework (bench/qa_bare.py): p95",
+                    ms(lat["bare_p95"]),
+                    f"{lat['bare_errors']} failed",
+                    "",
+                ),
+                ("  its requests per second", num(lat["bare_per_second"], 0), "", ""),
             ]
     return rows
 

@@ -143,10 +143,18 @@ class Server(_Listening):
 
 
 class GunicornServer(_Listening):
-    """The sandbox's WSGI application under gunicorn, on 127.0.0.1 only: ``workers``
-    processes, each with ``threads`` threads (gthread; 1: the sync worker)."""
+    """The sandbox's WSGI application (or ``app``) under gunicorn, on 127.0.0.1 only:
+    ``workers`` processes, each with ``threads`` threads (gthread; 1: the sync worker)."""
 
-    def __init__(self, env, log_path, port: int, workers: int = 2, threads: int = 1):
+    def __init__(
+        self,
+        env,
+        log_path,
+        port: int,
+        workers: int = 2,
+        threads: int = 1,
+        app: str = "sandbox.wsgi:application",
+    ):
         self.port = port
         options = [
             "--bind",
@@ -165,12 +173,8 @@ class GunicornServer(_Listening):
             "10",
             "--no-control-socket",  # gunicorn 25+: else a socket in ~/.gunicorn, shared
         ]
-        super().__init__(
-            [sys.executable, "-m", "gunicorn", *options, "sandbox.wsgi:application"],
-            env,
-            log_path,
-        )
-        self.shell = "gunicorn " + " ".join(options) + " sandbox.wsgi:application"
+        super().__init__([sys.executable, "-m", "gunicorn", *options, app], env, log_path)
+        self.shell = "gunicorn " + " ".join(options) + " " + app
 
 
 def make_server(kind: str, env, log_path, port: int, workers: int = 2, threads: int = 1):
