@@ -160,20 +160,27 @@ def test_a_kernel_that_disagrees_with_float32_is_not_used(monkeypatch):
         assert torch.equal(network(x), plain(x))
 
 
-def test_prompt_passes_use_the_bfloat16_copy_and_token_steps_the_kernel(monkeypatch):
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """The rows of each call of the 4-bit kernel, as they are made."""
+    calls = []
+    real = torch._weight_int4pack_mm_for_cpu
+
+    def spy(*args):
+        calls.append(args[0].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(torch, "_weight_int4pack_mm_for_cpu", spy)
+    return calls
+
+
+def test_prompt_passes_use_the_bfloat16_copy_and_token_steps_the_kernel(kernel_calls):
     network, plain = Network(), Network()
     packed = pack_int4(network, "auto", prompt_copy=True)
     assert packed.prompt_copy and str(packed) == "2 layers 4-bit, prompts bfloat16"
     copy = network.up.int4_prompt_weight
     assert copy.dtype == torch.bfloat16 and copy.shape == (128, 64)
-    kernel_calls = []
-    real = torch._weight_int4pack_mm_for_cpu
-
-    def spy(*args):
-        kernel_calls.append(args[0].shape[0])
-        return real(*args)
-
-    monkeypatch.setattr(torch, "_weight_int4pack_mm_for_cpu", spy)
+    kernel_calls.clear()  # packing checked each layer against float32 with the kernel
     prompts = torch.randn(4, 7, 64)  # 4 rows of 7 tokens
     with torch.inference_mode():
         read = network(prompts)
@@ -190,7 +197,7 @@ def test_prompt_passes_use_the_bfloat16_copy_and_token_steps_the_kernel(monkeypa
 
 
 def test_a_float32_copy_reads_prompts_with_the_kernels_weights_and_unrounded_inputs(
-    monkeypatch,
+    kernel_calls,
 ):
     network, plain = Network(), Network()
     packed = pack_int4(network, "auto", prompt_copy="float32")
@@ -199,14 +206,7 @@ def test_a_float32_copy_reads_prompts_with_the_kernels_weights_and_unrounded_inp
     assert copy.dtype == torch.float32 and copy.shape == (128, 64)
     q, scales, _error = quantise(plain.up.weight)
     assert torch.equal(copy, int4._kernel_weights(q, scales.to(torch.bfloat16)))
-    kernel_calls = []
-    real = torch._weight_int4pack_mm_for_cpu
-
-    def spy(*args):
-        kernel_calls.append(args[0].shape[0])
-        return real(*args)
-
-    monkeypatch.setattr(torch, "_weight_int4pack_mm_for_cpu", spy)
+    kernel_calls.clear()  # packing checked each layer against float32 with the kernel
     prompts = torch.randn(4, 7, 64)
     with torch.inference_mode():
         read = network.up(prompts)
