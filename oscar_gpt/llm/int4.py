@@ -44,6 +44,19 @@ PROMPT_GAIN = 1.5
 PROMPT_DTYPES = ("bfloat16", "float32")
 
 
+#: The local backend's ``INT4_PROMPTS``, as :func:`pack_int4`'s ``prompt_copy``.
+PROMPT_SETTINGS = {"auto": None, "kernel": False, "bfloat16": "bfloat16", "float32": "float32"}
+
+
+def prompt_copy_setting(setting) -> str | bool | None:
+    """``INT4_PROMPTS`` ("auto", "kernel", "bfloat16", "float32") as ``prompt_copy``."""
+    if setting not in PROMPT_SETTINGS:
+        raise ConfigurationError(
+            f"INT4_PROMPTS must be one of {', '.join(map(repr, PROMPT_SETTINGS))}, not {setting!r}"
+        )
+    return PROMPT_SETTINGS[setting]
+
+
 @dataclass(frozen=True)
 class Packed:
     """What :func:`pack_int4` did: layers packed, and the dtype of the copy of their weights

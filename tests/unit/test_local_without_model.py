@@ -1,9 +1,10 @@
-"""The local backend's choices that need no model: THREADS, and the system message that
-prompts share (read once, llm.local's prefix cache)."""
+"""The local backend's choices that need no model: THREADS, INT4_PROMPTS, and the system
+message that prompts share (read once, llm.local's prefix cache)."""
 
 import pytest
 
 from oscar_gpt.llm import ConfigurationError
+from oscar_gpt.llm.int4 import prompt_copy_setting
 from oscar_gpt.llm.local import TransformersBackend, thread_plan
 
 
@@ -59,3 +60,45 @@ def test_a_system_message_is_shared_only_where_the_prompt_begins_with_it():
     assert prefix(Model, [system, user], "<bos>" + prompt) == ""  # the prompt begins otherwise
     Model.tokenizer = Tokenizer(refuse=True)
     assert prefix(Model, [system, user], prompt) == ""
+
+
+@pytest.mark.parametrize(
+    ("setting", "prompt_copy"),
+    [("auto", None), ("kernel", False), ("bfloat16", "bfloat16"), ("float32", "float32")],
+)
+def test_int4_prompts_says_what_prompt_passes_multiply_from(setting, prompt_copy):
+    assert prompt_copy_setting(setting) == prompt_copy
+    assert "oscar_gpt.E012" not in [
+        m.id for m in TransformersBackend("x", {"INT4_PROMPTS": setting}).check()
+    ]
+
+
+@pytest.mark.parametrize("setting", ["float16", None, True, "KERNEL", ""])
+def test_another_int4_prompts_is_a_configuration_error_and_a_system_check(setting):
+    with pytest.raises(ConfigurationError, match="INT4_PROMPTS must be one of"):
+        prompt_copy_setting(setting)
+    ids = [m.id for m in TransformersBackend("local", {"INT4_PROMPTS": setting}).check()]
+    assert "oscar_gpt.E012" in ids
+
+
+def test_int4_prompts_reaches_the_packing(monkeypatch):
+    """The setting is what loading hands ``pack_int4``, and a model loaded with another
+    setting is another model."""
+    from oscar_gpt.llm import local
+
+    assert TransformersBackend("local", {}).config["INT4_PROMPTS"] == "auto"
+    calls = []
+
+    class Loaded:
+        def __init__(self, *args):
+            calls.append(args)
+
+    monkeypatch.setattr(local, "LoadedModel", Loaded)
+    monkeypatch.setattr(local, "_models", {})
+    backend = TransformersBackend("local", {"INT4_PROMPTS": "kernel", "DEVICE": "cpu"})
+    monkeypatch.setattr(TransformersBackend, "source", "a source")
+    first = backend.loaded
+    assert backend.loaded is first and len(calls) == 1
+    assert calls[0][-2:] == ("auto", "kernel")  # INT4, INT4_PROMPTS
+    other = TransformersBackend("local", {"INT4_PROMPTS": "float32", "DEVICE": "cpu"}).loaded
+    assert other is not first and calls[1][-1] == "float32"
