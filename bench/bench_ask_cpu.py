@@ -13,10 +13,13 @@ the cores; the CPU a hit costs here does not, so two versions of the code compar
 The shop is throwaway: the sandbox's settings (``bench/qa_settings.py``, ``DJANGO_DEBUG=0``,
 database connections kept as a production web tier keeps them), a fresh SQLite file in a
 temporary folder, or ``--database-url postgres://.../NAME``, a database created for the run
-and dropped after it. Run from the repository root::
+and dropped after it. ``--sessions`` and ``--cache-url`` try another session engine and a
+cache in Redis (``cached_db`` sessions read the cache first). Run from the repository root::
 
     python bench/bench_ask_cpu.py [--requests 500] \\
-        [--database-url postgres://postgres@127.0.0.1:5432/oscar_gpt_bench_ask]
+        [--database-url postgres://postgres@127.0.0.1:5432/oscar_gpt_bench_ask] \\
+        [--sessions django.contrib.sessions.backends.cached_db \\
+         --cache-url redis://127.0.0.1:6379/14]
 
 Not a test; nothing is asserted.
 """
@@ -143,6 +146,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="timed requests of each")
     parser.add_argument("--database-url", help="postgres://.../NAME, created and dropped")
     parser.add_argument("--rounds", type=int, default=2, help="hits and floor, in turns")
+    parser.add_argument(
+        "--sessions",
+        help="SESSION_ENGINE, e.g. django.contrib.sessions.backends.cached_db (default: the "
+        "sandbox's database sessions)",
+    )
+    parser.add_argument("--cache-url", help="Django's cache in Redis: redis://127.0.0.1:6379/14")
     args = parser.parse_args()
 
     sys.path[:0] = [str(ROOT), str(BENCH)]
@@ -165,6 +174,11 @@ def main() -> None:
                 "HF_HUB_OFFLINE": "1",
             }
         )
+        if args.sessions:
+            os.environ["BENCH_SESSION_ENGINE"] = args.sessions
+        if args.cache_url:
+            os.environ["BENCH_CACHE_URL"] = args.cache_url
+            os.environ["BENCH_CACHE_PREFIX"] = f"bench-ask-{secrets.token_hex(4)}"
         import django
 
         django.setup()
@@ -183,12 +197,22 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, path in paths.items():
                 results[name].append(measure(call, path, args.requests))
+        from django.conf import settings
+
         vendor = connection.vendor
+        setup = f"{vendor}; sessions {settings.SESSION_ENGINE.rsplit('.', 1)[-1]}"
+        setup += f"; cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+        if args.cache_url:  # the run's keys out of the shared Redis (its own prefix)
+            import redis
+
+            client = redis.Redis.from_url(args.cache_url)
+            for key in client.scan_iter(match=os.environ["BENCH_CACHE_PREFIX"] + ":*"):
+                client.delete(key)
         connections.close_all()
 
     print(
         f"Q&A ask in process, one request at a time ({args.requests} timed a round, "
-        f"{args.rounds} rounds in turns); {vendor}; load average {os.getloadavg()[0]:.1f}, "
+        f"{args.rounds} rounds in turns); {setup}; load average {os.getloadavg()[0]:.1f}, "
         f"{os.cpu_count()} cores"
     )
     header = f"{'request':<40} {'wall ms':>16} {'CPU ms':>16} {'SQL':>4}"

@@ -23,6 +23,9 @@ Two switches from the environment, for ``bench/load_qa.py``:
 * ``BENCH_CACHE_URL=redis://...`` puts Django's cache (the rate limiter's counters) in Redis,
   shared by all gunicorn workers, as ``docs/deployment.md`` asks (the sandbox's ``locmem``
   cache is one per process); ``BENCH_CACHE_PREFIX`` keeps the run's keys apart;
+* ``BENCH_SESSION_ENGINE=django.contrib.sessions.backends.cached_db`` reads sessions from
+  the cache first (with ``BENCH_CACHE_URL``: a cache the web processes share), for
+  ``bench_ask_cpu.py --sessions``;
 * ``BENCH_FAST_REFUSALS=0`` leaves ``oscar_gpt.middleware.RateLimitedClientsMiddleware`` out
   (``load_qa.py --no-fast-refusals``).
 * ``BENCH_CONN_MAX_AGE=60`` keeps database connections open between requests (the sandbox
@@ -90,6 +93,8 @@ if os.environ.get("BENCH_CACHE_URL"):
             "KEY_PREFIX": os.environ.get("BENCH_CACHE_PREFIX", "bench"),
         }
     }
+if os.environ.get("BENCH_SESSION_ENGINE"):  # e.g. ...cached_db, with BENCH_CACHE_URL
+    SESSION_ENGINE = os.environ["BENCH_SESSION_ENGINE"]
 # Concurrent shoppers: Django's SQLite transactions start deferred, so two requests that read
 # and then write (ATOMIC_REQUESTS; a session, a question) fail at once with "database is
 # locked" instead of waiting for the lock; IMMEDIATE takes the write lock at the start and
