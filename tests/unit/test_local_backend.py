@@ -44,7 +44,7 @@ def float32_backend():
     backend = local.TransformersBackend("float32", {"MAX_NEW_TOKENS": 24, "INT4": False})
     assert backend.loaded.int4.layers == 0
     yield backend
-    for key in [key for key in local._models if key[-1] is False]:
+    for key in [key for key in local._models if key[4] is False]:  # INT4 off
         del local._models[key]  # not kept for the rest of the run
 
 

@@ -98,7 +98,7 @@ def test_models_are_built_one_at_a_time(monkeypatch):
     from oscar_gpt.llm import local
 
     class FakeLoaded:
-        def __init__(self, source, device, dtype, threads, decode_dtype, int4):
+        def __init__(self, source, *settings):
             self.source = source
 
     monkeypatch.setattr(local, "LoadedModel", FakeLoaded)
@@ -111,7 +111,7 @@ def test_models_are_built_one_at_a_time(monkeypatch):
         built = _waits_for_loading(build)
         assert built[0].source == source
     finally:
-        local._models.pop((source, "cpu", "auto", None, None), None)
+        local._models.pop((source, "cpu", "auto", None, None, "auto"), None)
 
 
 def test_embedders_are_built_one_at_a_time(monkeypatch):
