@@ -329,6 +329,19 @@ def thread_plan(setting: int | str | None, cores: int | None = None) -> tuple[in
     )
 
 
+def model_key(
+    source: ModelSource,
+    device: str,
+    dtype: str = "auto",
+    decode_dtype: str | None = None,
+    int4: str | bool | None = None,
+    int4_prompts: str = "auto",
+) -> tuple:
+    """Which of the process's models :func:`load_model` gives for these settings (THREADS
+    is set per pass, not per model)."""
+    return (source, device, dtype, decode_dtype, int4, int4_prompts)
+
+
 def load_model(
     source: ModelSource,
     device: str,
@@ -339,7 +352,7 @@ def load_model(
     int4_prompts: str = "auto",
 ) -> LoadedModel:
     """The process-wide instance of a model, loading it on first use."""
-    key = (source, device, dtype, decode_dtype, int4, int4_prompts)
+    key = model_key(source, device, dtype, decode_dtype, int4, int4_prompts)
     with _models_lock:
         if key not in _models:
             with loading():
@@ -997,7 +1010,7 @@ class TransformersBackend(Backend):
         dtype = LoadedModel._dtype(torch, device, self.config["DTYPE"])
         info["device"] = f"{device} ({str(dtype).removeprefix('torch.')})"
         try:
-            key = (
+            key = model_key(
                 self.source,
                 device,
                 self.config["DTYPE"],

@@ -44,8 +44,9 @@ def float32_backend():
     backend = local.TransformersBackend("float32", {"MAX_NEW_TOKENS": 24, "INT4": False})
     assert backend.loaded.int4.layers == 0
     yield backend
-    for key in [key for key in local._models if key[4] is False]:  # INT4 off
-        del local._models[key]  # not kept for the rest of the run
+    device = local.pick_device(backend.config["DEVICE"])
+    key = local.model_key(backend.source, device, backend.config["DTYPE"], int4=False)
+    local._models.pop(key, None)  # not kept for the rest of the run
 
 
 def test_default_model_is_the_gguf_from_the_wheel():

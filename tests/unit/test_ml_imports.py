@@ -111,7 +111,7 @@ def test_models_are_built_one_at_a_time(monkeypatch):
         built = _waits_for_loading(build)
         assert built[0].source == source
     finally:
-        local._models.pop((source, "cpu", "auto", None, None, "auto"), None)
+        local._models.pop(local.model_key(source, "cpu"), None)
 
 
 def test_embedders_are_built_one_at_a_time(monkeypatch):
